@@ -1,0 +1,76 @@
+"""Settings, parsed once from the environment (``TILEWORK_`` prefix) in the composition root.
+
+Nothing reads the environment at import time: ``Settings()`` is built by the app factory or the
+CLI and passed down to whatever needs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GB = 1024**3
+MB = 1024**2
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TILEWORK_", extra="ignore")
+
+    data_dir: Path = Path("./.tilework")
+    database_url: str = ""  # empty: SQLite file in the data dir
+    public_base_url: str = "http://127.0.0.1:8000"
+    signing_key: SecretStr = SecretStr("")  # empty: generated once and kept in the data dir
+    allow_private_urls: bool = False
+
+    # Workers and media
+    workers: int = Field(default=2, ge=1, le=64)
+    ffmpeg_path: str = "ffmpeg"
+    ffprobe_path: str = "ffprobe"
+    abort_poll_seconds: float = Field(default=0.25, gt=0)
+
+    # Limits
+    signed_url_ttl_seconds: int = 7 * 24 * 3600
+    upload_url_ttl_seconds: int = 3600
+    max_video_bytes: int = 5 * GB
+    max_audio_bytes: int = 500 * MB
+    max_image_bytes: int = 50 * MB
+    max_download_bytes: int = 5 * GB
+    download_timeout_seconds: float = 300.0
+
+    # Webhooks (first version; the delivery issue widens this)
+    webhook_timeout_seconds: float = 15.0
+    webhook_max_attempts: int = 5
+    webhook_retry_base_seconds: float = 1.0
+    webhook_secret: SecretStr | None = None  # default secret for organizations without one
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'tilework.db'}"
+        self.public_base_url = self.public_base_url.rstrip("/")
+        return self
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    def resolved_signing_key(self) -> bytes:
+        """The HMAC key for signed URLs: configured, or generated once per data dir."""
+        configured = self.signing_key.get_secret_value()
+        if configured:
+            return configured.encode()
+        key_file = self.data_dir / "signing.key"
+        if not key_file.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip().encode()

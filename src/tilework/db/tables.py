@@ -1,0 +1,301 @@
+"""Every stored shape, as SQLAlchemy 2 declarative tables.
+
+Ids are UUID strings (the API's ids). JSON columns hold documents whose shape is owned by a
+pydantic model elsewhere (params, timelines, webhook payloads); times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes; SQLite hands back naive ones, which we re-tag as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime stored; use tilework.db.tables.utcnow()")
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --- tenants -------------------------------------------------------------------------------
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the key
+    prefix: Mapped[str] = mapped_column(String(16))  # first characters, to recognise a key
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- agents (templates) --------------------------------------------------------------------
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(16), default="private")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AgentNode(Base):
+    __tablename__ = "agent_nodes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    node_type_id: Mapped[str] = mapped_column(String(36))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # creation order, for stable output
+
+
+class AgentConnection(Base):
+    __tablename__ = "agent_connections"
+    __table_args__ = (UniqueConstraint("source_node_id", "target_node_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    source_node_id: Mapped[str] = mapped_column(ForeignKey("agent_nodes.id"))
+    target_node_id: Mapped[str] = mapped_column(ForeignKey("agent_nodes.id"))
+
+
+# --- media assets ----------------------------------------------------------------------------
+
+
+class Upload(Base):
+    """A file the client uploads (video, audio or image), reserved before its bytes arrive."""
+
+    __tablename__ = "uploads"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # video | audio | image
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|uploaded|ready
+    blob_key: Mapped[str | None] = mapped_column(String(500), default=None)
+    filename: Mapped[str | None] = mapped_column(String(500), default=None)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    media_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_org_created", "organization_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    status_message: Mapped[str | None] = mapped_column(Text, default=None)
+    needs_credits: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback_url: Mapped[str | None] = mapped_column(Text, default=None)
+    triggered_by: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    trigger_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)  # last webhook sequence number
+
+
+class RunInput(Base):
+    """One input video of a run: it becomes one item flowing from its Video Input node."""
+
+    __tablename__ = "run_inputs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    run_node_id: Mapped[str] = mapped_column(ForeignKey("run_nodes.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    source_kind: Mapped[str] = mapped_column(String(16))  # upload | render | url
+    source_ref: Mapped[str] = mapped_column(Text)  # upload id, render id or URL
+    blob_key: Mapped[str] = mapped_column(String(500))
+    media_info: Mapped[dict[str, Any]] = mapped_column(JSON)
+    clip_start_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    clip_end_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class RunNode(Base):
+    """A node of a run's compiled graph (its own runtime id; ``original_node_id`` = template)."""
+
+    __tablename__ = "run_nodes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    original_node_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    node_type_id: Mapped[str] = mapped_column(String(36))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="not_started")
+    status_message: Mapped[str | None] = mapped_column(Text, default=None)
+    needs_credits: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunEdge(Base):
+    __tablename__ = "run_edges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    source_node_id: Mapped[str] = mapped_column(ForeignKey("run_nodes.id"))
+    target_node_id: Mapped[str] = mapped_column(ForeignKey("run_nodes.id"))
+
+
+class Task(Base):
+    """One node applied to one item. Fan-out makes items ``0``, ``0.1``, ``0.2`` …"""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("run_node_id", "item_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    run_node_id: Mapped[str] = mapped_column(ForeignKey("run_nodes.id"), index=True)
+    item_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    input_timeline: Mapped[dict[str, Any]] = mapped_column(JSON)
+    output_timelines: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    needs_credits: Mapped[bool] = mapped_column(Boolean, default=False)
+    job_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float | None] = mapped_column(Float, default=None)  # 0..1
+    eta_seconds: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Render(Base):
+    """A rendered output: video, thumbnail and timeline zip. Its id is a ``node_render_id``."""
+
+    __tablename__ = "renders"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), unique=True)
+    original_node_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    video_key: Mapped[str] = mapped_column(String(500))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(500), default=None)
+    timeline_key: Mapped[str | None] = mapped_column(String(500), default=None)
+    media_info: Mapped[dict[str, Any]] = mapped_column(JSON)
+    ffmpeg_command: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    is_output: Mapped[bool] = mapped_column(Boolean, default=True)  # produced by a leaf node
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- events and jobs -------------------------------------------------------------------------
+
+
+class WebhookEvent(Base):
+    """The outbox: one row per run event, committed with the state change that caused it.
+
+    The SSE stream reads the same rows; the webhook sender delivers those with a callback URL.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("run_id", "seq"),
+        Index("ix_webhook_events_pending", "delivery_status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    flag: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    callback_url: Mapped[str | None] = mapped_column(Text, default=None)
+    # pending | delivered | failed | none (no callback URL: stream only)
+    delivery_status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Job(Base):
+    """The embedded dispatcher's queue, modelled on Procrastinate's ``procrastinate_jobs``.
+
+    Statuses: todo → doing → succeeded | failed | cancelled | aborted.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_claim", "status", "queue", "priority", "scheduled_at"),
+        # One waiting job per queueing lock, as in Procrastinate (a partial unique index).
+        Index(
+            "ix_jobs_queueing_lock",
+            "queueing_lock",
+            unique=True,
+            sqlite_where=text("status = 'todo'"),
+            postgresql_where=text("status = 'todo'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    queue: Mapped[str] = mapped_column(String(64), default="default")
+    task_name: Mapped[str] = mapped_column(String(128))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="todo")
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    lock: Mapped[str | None] = mapped_column(String(200), default=None)
+    queueing_lock: Mapped[str | None] = mapped_column(String(200), default=None)
+    scheduled_at: Mapped[datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    abort_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

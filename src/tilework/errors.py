@@ -1,0 +1,88 @@
+"""One error tree for the whole service.
+
+    TileworkError (status, code)                 rendered as {"detail": ..., "error": code}
+    ├── ValidationError          400 validation_error
+    │   └── MediaError           400 validation_error   (input is not decodable media)
+    ├── AuthError                401 invalid_api_key
+    ├── ForbiddenError           403 forbidden
+    ├── NotFoundError            404 not_found
+    ├── ConflictError            409 conflict
+    ├── PayloadTooLargeError     413 payload_too_large
+    ├── OutOfRangeError          422 parameter_out_of_range
+    ├── RateLimitError           429 rate_limit
+    ├── InsufficientCreditsError 402 insufficient_credits
+    └── InternalError            500 internal_server_error
+
+Services and tiles raise these; one exception handler in ``tilework.api`` renders them, so no
+router builds an error response by hand. ``TaskAborted`` is control flow, not an HTTP error: it
+tells a worker that the job it runs was cancelled.
+"""
+
+from __future__ import annotations
+
+
+class TileworkError(Exception):
+    status_code = 500
+    code = "internal_server_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ValidationError(TileworkError):
+    status_code = 400
+    code = "validation_error"
+
+
+class MediaError(ValidationError):
+    """The file is not decodable media of the expected kind (or ffmpeg failed on it)."""
+
+
+class AuthError(TileworkError):
+    status_code = 401
+    code = "invalid_api_key"
+
+
+class ForbiddenError(TileworkError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFoundError(TileworkError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(TileworkError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLargeError(TileworkError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class OutOfRangeError(TileworkError):
+    status_code = 422
+    code = "parameter_out_of_range"
+
+
+class RateLimitError(TileworkError):
+    status_code = 429
+    code = "rate_limit"
+
+
+class InsufficientCreditsError(TileworkError):
+    status_code = 402
+    code = "insufficient_credits"
+
+
+class InternalError(TileworkError):
+    status_code = 500
+    code = "internal_server_error"
+
+
+class TaskAborted(Exception):  # noqa: N818 - control flow, named for what happened
+    """The job running this code was aborted (run cancelled); stop and clean up."""

@@ -1,0 +1,78 @@
+"""What a tile is: a typed transformation from one input timeline to output timelines.
+
+Tiles never touch the database or HTTP. The engine hands a tile its parameters (already validated
+against ``params_model``), the item's input timeline and a ``TileContext`` (scratch directory,
+ffmpeg runner, abort/heartbeat, progress). A tile returns edited timelines (several for fan-out)
+and, for render tiles, the files it produced; the engine stores them.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import opentimelineio as otio
+from pydantic import BaseModel, ConfigDict
+
+from tilework.config import Settings
+from tilework.workers.port import JobContext
+
+
+class TileParams(BaseModel):
+    """Base of every tile's parameter model: unknown parameters are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+ProgressCallback = Callable[[float, float | None], None]  # (fraction 0..1, eta seconds)
+
+
+@dataclass
+class TileContext:
+    settings: Settings
+    work_dir: Path
+    job: JobContext
+    progress: ProgressCallback
+
+
+@dataclass
+class RenderedFiles:
+    """Files a render step wrote into the task's work dir, for the engine to store."""
+
+    video: Path
+    thumbnail: Path | None
+    timeline_zip: Path | None
+    media_info: dict[str, Any]
+    ffmpeg_command: list[str]
+
+
+@dataclass
+class TileResult:
+    timelines: list[otio.schema.Timeline]
+    status_message: str | None = None
+    rendered: RenderedFiles | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Tile(ABC):
+    """A node type. Subclasses set the class attributes and implement ``run``."""
+
+    type_id: ClassVar[str]
+    name: ClassVar[str]
+    slug: ClassVar[str]
+    params_model: ClassVar[type[TileParams]] = TileParams
+    is_input: ClassVar[bool] = False  # fed by run inputs; never re-run on resume
+    renders: ClassVar[bool] = False  # produces a Render itself (no implicit leaf render)
+
+    @abstractmethod
+    def run(self, ctx: TileContext, params: TileParams, timeline: otio.schema.Timeline) -> TileResult:
+        """Edit ``timeline`` (may read media, must not re-encode unless ``renders``)."""
+
+    def parse_params(self, raw: dict[str, Any]) -> TileParams:
+        return self.params_model.model_validate(raw)
+
+    def params_schema(self) -> dict[str, Any]:
+        return self.params_model.model_json_schema()

@@ -1,0 +1,1 @@
+"""Job dispatch: the ``Dispatcher`` port and its adapters (embedded SQLite today)."""

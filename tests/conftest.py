@@ -1,0 +1,33 @@
+"""Fixtures shared by every test layer: settings in a temp data dir and a migrated database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tilework.config import Settings
+from tilework.db.session import make_engine, make_session_factory
+from tilework.db.tables import Base
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", allow_private_urls=True, workers=2)
+
+
+@pytest.fixture
+def db_engine(settings: Settings) -> Iterator[Engine]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    Base.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(db_engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(db_engine)
