@@ -84,5 +84,5 @@ class InternalError(TileworkError):
     code = "internal_server_error"
 
 
-class TaskAborted(Exception):  # noqa: N818 - control flow, named for what happened
+class TaskAborted(Exception):
     """The job running this code was aborted (run cancelled); stop and clean up."""

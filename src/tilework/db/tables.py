@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -54,7 +54,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 # --- tenants -------------------------------------------------------------------------------
@@ -208,6 +212,7 @@ class Task(Base):
     input_timeline: Mapped[dict[str, Any]] = mapped_column(JSON)
     output_timelines: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    status_message: Mapped[str | None] = mapped_column(Text, default=None)  # the tile's note
     needs_credits: Mapped[bool] = mapped_column(Boolean, default=False)
     job_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -225,7 +230,7 @@ class Render(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
-    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), unique=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("tasks.id"), index=True)
     original_node_id: Mapped[str | None] = mapped_column(String(36), default=None)
     video_key: Mapped[str] = mapped_column(String(500))
     thumbnail_key: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -66,9 +66,13 @@ class Tile(ABC):
     params_model: ClassVar[type[TileParams]] = TileParams
     is_input: ClassVar[bool] = False  # fed by run inputs; never re-run on resume
     renders: ClassVar[bool] = False  # produces a Render itself (no implicit leaf render)
+    docs_url: ClassVar[str | None] = None  # the tile's documentation page
+    params_docs_url: ClassVar[str | None] = None  # where its parameters are documented
 
     @abstractmethod
-    def run(self, ctx: TileContext, params: TileParams, timeline: otio.schema.Timeline) -> TileResult:
+    def run(
+        self, ctx: TileContext, params: TileParams, timeline: otio.schema.Timeline
+    ) -> TileResult:
         """Edit ``timeline`` (may read media, must not re-encode unless ``renders``)."""
 
     def parse_params(self, raw: dict[str, Any]) -> TileParams:

@@ -1,0 +1,1 @@
+"""Benchmarks: off by default, run with ``make bench``."""

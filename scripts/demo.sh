@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Tilework end to end on this machine: generate a clip, start a server on a free port, create an
+# organization, import the example agent, run it with live progress, download what it produced.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=.venv/bin/python
+TW=.venv/bin/tilework
+OUT=demo-output
+[ -x "$TW" ] || { echo "No .venv yet: run \`make demo\` (or \`make venv\` first)." >&2; exit 1; }
+export TILEWORK_DATA_DIR=./.tilework/demo
+export TILEWORK_ALLOW_PRIVATE_URLS=true
+
+rm -rf "$TILEWORK_DATA_DIR" "$OUT"
+mkdir -p "$TILEWORK_DATA_DIR" "$OUT"
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export TILEWORK_SERVER="http://127.0.0.1:$PORT"
+export TILEWORK_PUBLIC_BASE_URL="$TILEWORK_SERVER"
+
+echo "==> Generating an 8-second sample clip"
+AUDIO=tone
+command -v espeak-ng >/dev/null 2>&1 && AUDIO=speech
+"$PY" -c "
+from pathlib import Path
+from tilework.media.samples import make_sample_clip
+make_sample_clip('ffmpeg', Path('$OUT/sample.mp4'), seconds=8, width=640, height=360, audio='$AUDIO')
+"
+
+echo "==> Starting tilework serve on $TILEWORK_SERVER (log: $TILEWORK_DATA_DIR/server.log)"
+"$TW" serve --host 127.0.0.1 --port "$PORT" >"$TILEWORK_DATA_DIR/server.log" 2>&1 &
+SERVER_PID=$!
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+}
+trap stop_server EXIT
+
+if ! "$PY" - <<PYEOF
+import sys, time, httpx
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        if httpx.get("$TILEWORK_SERVER/openapi.json", timeout=2).status_code == 200:
+            sys.exit(0)
+    except httpx.HTTPError:
+        pass
+    time.sleep(0.3)
+sys.exit(1)
+PYEOF
+then
+    echo "The server did not come up; last lines of its log:" >&2
+    tail -n 30 "$TILEWORK_DATA_DIR/server.log" >&2
+    exit 1
+fi
+
+json_field() { "$PY" -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
+
+echo "==> Creating an organization"
+TILEWORK_API_KEY=$("$TW" init --name demo --json | json_field api_key)
+export TILEWORK_API_KEY
+
+echo "==> Importing examples/agents/trim-and-render.yaml"
+AGENT_ID=$("$TW" agents import examples/agents/trim-and-render.yaml --json | json_field agent_id)
+echo "    agent $AGENT_ID"
+
+echo "==> Running the agent (progress below)"
+STARTED=$(date +%s%N)
+if ! "$TW" run "$AGENT_ID" --video "$OUT/sample.mp4" --follow --json >"$OUT/run.json"; then
+    echo "The run did not complete; see $OUT/run.json and $TILEWORK_DATA_DIR/server.log" >&2
+    exit 1
+fi
+ELAPSED_MS=$((($(date +%s%N) - STARTED) / 1000000))
+
+echo "==> Downloading the outputs"
+"$PY" - "$OUT" <<'PYEOF'
+import json, sys
+from pathlib import Path
+import httpx
+
+out = Path(sys.argv[1])
+run = json.loads((out / "run.json").read_text())
+output = run["outputs"][0]
+wanted = {"video.mp4": "video_url", "thumbnail.jpg": "thumbnail_url",
+          "timeline.zip": "premiere_prproj_url"}
+for name, field in wanted.items():
+    url = output.get(field)
+    if not url:
+        print(f"    {name}: not produced")
+        continue
+    with httpx.stream("GET", url, timeout=60) as response:
+        response.raise_for_status()
+        with (out / name).open("wb") as handle:
+            for chunk in response.iter_bytes():
+                handle.write(chunk)
+    print(f"    {out / name} ({(out / name).stat().st_size} bytes)")
+PYEOF
+
+printf '==> Done: the run took %d.%03d s (upload, processing and render)\n' \
+    $((ELAPSED_MS / 1000)) $((ELAPSED_MS % 1000))

@@ -1,0 +1,1 @@
+"""Agents (templates): DAGs of tiles, edited through ordered, atomic operations."""

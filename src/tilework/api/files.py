@@ -1,0 +1,43 @@
+"""``GET``/``HEAD /files/{key}``: a blob behind a signed URL, with HTTP Range support.
+
+Starlette's ``FileResponse`` already answers ``Range`` requests (206, multipart byte ranges,
+``If-Range``, 416), so this endpoint only checks the signature and picks the content type.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
+
+from tilework.api.deps import get_runtime
+from tilework.errors import NotFoundError
+from tilework.runtime import Runtime
+
+router = APIRouter(tags=["files"])
+
+
+@router.get("/files/{key:path}", response_class=FileResponse)
+@router.head("/files/{key:path}", response_class=FileResponse, include_in_schema=False)
+def get_file(
+    key: str,
+    expires: str = Query(default="", description="Unix time the URL stops working"),
+    signature: str = Query(default=""),
+    filename: str | None = Query(default=None, description="Name to save the download under"),
+    runtime: Runtime = Depends(get_runtime),
+) -> FileResponse:
+    runtime.signer.verify(key, expires, signature)  # a missing signature is a 403 too
+    if not runtime.blobs.exists(key):
+        raise NotFoundError("file not found")
+    return FileResponse(
+        runtime.blobs.path(key),
+        media_type=_media_type(filename or key),
+        filename=filename,
+        content_disposition_type="inline",
+    )
+
+
+def _media_type(name: str) -> str:
+    # Stored blobs often have no extension ("uploads/<id>/source"): never guess text/plain.
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

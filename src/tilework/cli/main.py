@@ -1,0 +1,27 @@
+"""The ``tilework`` Typer app: wires the command modules together (each imports its heavy
+dependencies lazily, so ``tilework --help`` stays fast)."""
+
+from __future__ import annotations
+
+import typer
+
+from tilework.cli.agents import agents_app
+from tilework.cli.orgs import init
+from tilework.cli.run import run
+from tilework.cli.serve import serve
+
+app = typer.Typer(
+    name="tilework",
+    help="Tilework: self-hosted, Mosaic-compatible video-editing agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(serve)
+app.command()(init)
+app.add_typer(agents_app, name="agents")
+app.command()(run)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

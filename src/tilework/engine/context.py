@@ -1,0 +1,34 @@
+"""Everything the engine needs from the outside world, passed in by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tilework.config import Settings
+from tilework.media.runner import FFmpegRunner
+from tilework.net.guard import Resolver
+from tilework.storage.local import BlobStore
+from tilework.storage.signing import UrlSigner
+from tilework.tiles.registry import TileRegistry
+from tilework.workers.port import Dispatcher
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class EngineContext:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    tiles: TileRegistry
+    blobs: BlobStore
+    signer: UrlSigner
+    dispatcher: Dispatcher
+    runner: FFmpegRunner
+    resolver: Resolver | None = None
+    # Called after a commit that wrote outbox rows (wakes the webhook sender).
+    events_committed: Callable[[], None] = field(default=_nothing)

@@ -1,0 +1,228 @@
+"""The job that runs one task: claim it, run its tile outside any transaction, record the result.
+
+Three short transactions per task: claim (queued → running), optional progress writes, and the
+result (completed with renders and downstream tasks, or failed, or cancelled) together with its
+events. A task that is already terminal when its job starts (a re-delivered job after a crash)
+is skipped, so nothing runs twice to completion; a result that arrives after the run was
+cancelled is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tilework.db.session import unit_of_work
+from tilework.db.tables import Render, RunEdge, RunNode, Task, utcnow
+from tilework.engine import events
+from tilework.engine.context import EngineContext
+from tilework.engine.tasks import fan_out
+from tilework.errors import TaskAborted, TileworkError
+from tilework.media.timeline import relink, timeline_from_json, timeline_to_json
+from tilework.tiles.base import RenderedFiles, TileContext, TileResult
+from tilework.tiles.render import RenderParams, render_timeline
+from tilework.workers.port import JobContext
+
+log = logging.getLogger(__name__)
+
+PROGRESS_WRITE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class TaskWork:
+    task_id: str
+    run_id: str
+    org_id: str
+    node_id: str
+    original_node_id: str | None
+    node_type_id: str
+    params: dict[str, Any]
+    timeline: dict[str, Any]
+    is_leaf: bool
+
+
+@dataclass
+class StoredRender:
+    id: str
+    files: RenderedFiles
+    video_key: str
+    thumbnail_key: str | None
+    timeline_key: str | None
+
+
+@dataclass
+class Outcome:
+    timelines: list[dict[str, Any]]
+    status_message: str | None
+    renders: list[StoredRender] = field(default_factory=list)
+
+
+def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> None:
+    work = _claim(ctx, str(args["task_id"]))
+    if work is None:
+        return
+    try:
+        outcome = _run(ctx, job, work)
+    except TaskAborted:
+        _record(ctx, work, "cancelled", error=None)
+        raise
+    except TileworkError as exc:
+        _record(ctx, work, "failed", error=exc.detail)
+        return
+    except Exception as exc:
+        log.exception("task %s (%s) crashed", work.task_id, work.node_type_id)
+        _record(ctx, work, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
+        return
+    finally:
+        shutil.rmtree(ctx.settings.work_dir / work.task_id, ignore_errors=True)
+    _record(ctx, work, "completed", outcome=outcome)
+
+
+def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:
+    with unit_of_work(ctx.sessions) as session:
+        task = session.get(Task, task_id)
+        if task is None:
+            return None
+        run = events.lock_run(session, task.run_id)
+        if run is None or task.status not in ("queued", "running") or run.status != "running":
+            return None
+        node = session.get_one(RunNode, task.run_node_id)
+        task.status, task.started_at, task.attempts = "running", utcnow(), task.attempts + 1
+        events.settle(session, run, ctx.signer)
+        return TaskWork(
+            task_id=task.id,
+            run_id=run.id,
+            org_id=run.organization_id,
+            node_id=node.id,
+            original_node_id=node.original_node_id,
+            node_type_id=node.node_type_id,
+            params=dict(node.params),
+            timeline=dict(task.input_timeline),
+            is_leaf=_is_leaf(session, node.id),
+        )
+
+
+def _is_leaf(session: Session, node_id: str) -> bool:
+    return session.query(RunEdge.id).filter(RunEdge.source_node_id == node_id).first() is None
+
+
+def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
+    tile = ctx.tiles.get(work.node_type_id)
+    work_dir = ctx.settings.work_dir / work.task_id
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(parents=True)
+    tile_ctx = TileContext(
+        settings=ctx.settings,
+        work_dir=work_dir,
+        job=job,
+        progress=_progress_writer(ctx, job, work.task_id),
+    )
+    result = tile.run(tile_ctx, tile.parse_params(work.params), timeline_from_json(work.timeline))
+    if job.should_abort():
+        raise TaskAborted()
+    stored = [
+        _store(ctx, files) for files in _renders_of(tile.renders, work.is_leaf, tile_ctx, result)
+    ]
+    # A render tile's output timeline points at its file, which now lives in the blob store.
+    moved = {s.files.video: ctx.blobs.path(s.video_key) for s in stored}
+    return Outcome(
+        timelines=[timeline_to_json(relink(t, moved)) for t in result.timelines],
+        status_message=result.status_message,
+        renders=stored,
+    )
+
+
+def _renders_of(
+    tile_renders: bool, is_leaf: bool, tile_ctx: TileContext, result: TileResult
+) -> list[RenderedFiles]:
+    if tile_renders:
+        return [result.rendered] if result.rendered else []
+    if not is_leaf:
+        return []
+    # A leaf that is not a render tile still produces the run's outputs: render with defaults.
+    return [render_timeline(tile_ctx, timeline, RenderParams()) for timeline in result.timelines]
+
+
+def _store(ctx: EngineContext, files: RenderedFiles) -> StoredRender:
+    render_id = str(uuid.uuid4())
+    prefix = f"renders/{render_id}"
+    video_key = f"{prefix}/video.mp4"
+    ctx.blobs.put_file(video_key, files.video, move=True)
+    thumb_key = timeline_key = None
+    if files.thumbnail is not None:
+        thumb_key = f"{prefix}/thumbnail.jpg"
+        ctx.blobs.put_file(thumb_key, files.thumbnail, move=True)
+    if files.timeline_zip is not None:
+        timeline_key = f"{prefix}/premiere_timeline.zip"
+        ctx.blobs.put_file(timeline_key, files.timeline_zip, move=True)
+    return StoredRender(render_id, files, video_key, thumb_key, timeline_key)
+
+
+def _progress_writer(ctx: EngineContext, job: JobContext, task_id: str) -> Any:
+    last = 0.0
+
+    def report(fraction: float, eta: float | None) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < PROGRESS_WRITE_SECONDS and fraction < 1.0:
+            return
+        last = now
+        job.heartbeat()
+        with unit_of_work(ctx.sessions) as session:
+            task = session.get(Task, task_id)
+            if task is not None and task.status == "running":
+                task.progress = max(0.0, min(1.0, fraction))
+                task.eta_seconds = eta
+
+    return report
+
+
+def _record(
+    ctx: EngineContext,
+    work: TaskWork,
+    status: str,
+    *,
+    error: str | None = None,
+    outcome: Outcome | None = None,
+) -> None:
+    with unit_of_work(ctx.sessions) as session:
+        run = events.lock_run(session, work.run_id)
+        task = session.get(Task, work.task_id)
+        if run is None or task is None or task.status != "running" or run.status != "running":
+            return  # cancelled meanwhile: the cancel already recorded the task
+        task.status, task.error, task.finished_at = status, error, utcnow()
+        if outcome is not None:
+            _record_outcome(ctx, session, work, task, outcome)
+        events.settle(session, run, ctx.signer)
+    ctx.dispatcher.wake()
+    ctx.events_committed()
+
+
+def _record_outcome(
+    ctx: EngineContext, session: Session, work: TaskWork, task: Task, outcome: Outcome
+) -> None:
+    task.output_timelines, task.progress, task.eta_seconds = outcome.timelines, 1.0, None
+    for stored in outcome.renders:
+        session.add(
+            Render(
+                id=stored.id,
+                organization_id=work.org_id,
+                run_id=work.run_id,
+                task_id=task.id,
+                original_node_id=work.original_node_id,
+                video_key=stored.video_key,
+                thumbnail_key=stored.thumbnail_key,
+                timeline_key=stored.timeline_key,
+                media_info=stored.files.media_info,
+                ffmpeg_command=stored.files.ffmpeg_command,
+                is_output=work.is_leaf,
+            )
+        )
+    task.status_message = outcome.status_message
+    fan_out(ctx, session, task, outcome.timelines)

@@ -1,0 +1,122 @@
+"""Task bookkeeping: creating and re-queueing tasks, running input tiles, fanning out items.
+
+A task is one node applied to one item. Items are keyed by path: input ``n`` is item ``"n"``;
+a node that returns several timelines (fan-out) turns item ``k`` into ``k.0``, ``k.1`` … and
+everything downstream runs once per item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tilework.db.tables import Run, RunEdge, RunInput, RunNode, Task, utcnow
+from tilework.engine.context import EngineContext
+from tilework.media.probe import MediaInfo
+from tilework.media.timeline import source_timeline, timeline_to_json
+from tilework.tiles.base import TileContext
+
+EXECUTE_TASK = "engine.execute_task"
+
+
+def create_task(
+    ctx: EngineContext,
+    session: Session,
+    *,
+    task: Task | None = None,
+    run_id: str = "",
+    run_node_id: str = "",
+    item_key: str = "",
+    timeline: dict[str, Any] | None = None,
+) -> Task:
+    """Queue a new task, or re-queue ``task``; its job commits with the caller's transaction."""
+    if task is None:
+        task = Task(
+            run_id=run_id, run_node_id=run_node_id, item_key=item_key, input_timeline=timeline
+        )
+        session.add(task)
+        session.flush()
+    else:
+        task.status, task.error, task.progress, task.eta_seconds = "queued", None, None, None
+        task.started_at = task.finished_at = None
+    task.job_id = ctx.dispatcher.defer(
+        session, EXECUTE_TASK, {"task_id": task.id}, queueing_lock=f"task:{task.id}"
+    )
+    return task
+
+
+def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict[str, Any]]) -> int:
+    """Create the downstream tasks of a completed task; returns how many were created."""
+    children = session.scalars(
+        select(RunEdge.target_node_id).where(RunEdge.source_node_id == task.run_node_id)
+    ).all()
+    created = 0
+    for index, timeline in enumerate(outputs):
+        key = task.item_key if len(outputs) == 1 else f"{task.item_key}.{index}"
+        for child in children:
+            exists = session.scalar(
+                select(Task.id).where(Task.run_node_id == child, Task.item_key == key)
+            )
+            if exists is None:
+                create_task(
+                    ctx,
+                    session,
+                    run_id=task.run_id,
+                    run_node_id=child,
+                    item_key=key,
+                    timeline=timeline,
+                )
+                created += 1
+    return created
+
+
+class _InlineJob:
+    """Input tiles run inside the request: nothing can abort them and nothing to heartbeat."""
+
+    job_id = 0
+
+    def should_abort(self) -> bool:
+        return False
+
+    def heartbeat(self) -> None:
+        return None
+
+    def on_abort(self, callback: Callable[[], None]) -> None:
+        return None
+
+
+def run_input_tile(ctx: EngineContext, session: Session, run: Run, run_input: RunInput) -> None:
+    node = session.get_one(RunNode, run_input.run_node_id)
+    tile = ctx.tiles.get(node.node_type_id)
+    timeline = source_timeline(
+        ctx.blobs.path(run_input.blob_key),
+        MediaInfo.model_validate(run_input.media_info),
+        start_ms=run_input.clip_start_ms,
+        end_ms=run_input.clip_end_ms,
+        name=f"input {run_input.position}",
+    )
+    tile_ctx = TileContext(
+        settings=ctx.settings,
+        work_dir=ctx.settings.work_dir,
+        job=_InlineJob(),
+        progress=lambda _fraction, _eta: None,
+    )
+    result = tile.run(tile_ctx, tile.parse_params(node.params), timeline)
+    outputs = [timeline_to_json(t) for t in result.timelines]
+    task = Task(
+        run_id=run.id,
+        run_node_id=node.id,
+        item_key=str(run_input.position),
+        status="completed",
+        input_timeline=timeline_to_json(timeline),
+        output_timelines=outputs,
+        started_at=utcnow(),
+        finished_at=utcnow(),
+        progress=1.0,
+    )
+    session.add(task)
+    session.flush()
+    fan_out(ctx, session, task, outputs)

@@ -1,0 +1,192 @@
+"""Probe a file and refuse anything that is not decodable media of the expected kind.
+
+Inputs are probed before a run is accepted, so the checks here decide whether a bad upload is a
+clear 400 or a confusing failure deep inside a render. ffprobe alone is not enough: an MP4 cut
+in half with its ``moov`` box at the front probes fine, so we also decode the last half second
+(cheap: one seek, a few frames). ``width``/``height`` are the frame as displayed, rotation applied.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from tilework.errors import MediaError
+from tilework.media.runner import FFmpegRunner
+
+MediaKind = Literal["video", "audio", "image"]
+
+TAIL_CHECK_S = 0.5
+_IMAGE_FORMATS = ("image2", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe")
+_IMAGE_CODECS = ("png", "mjpeg", "webp", "bmp", "tiff", "gif")
+_REFUSAL = {
+    "video": "not a decodable video",
+    "audio": "not decodable audio",
+    "image": "not a decodable image",
+}
+
+
+class MediaInfo(BaseModel):
+    """What the engine and the compiler need to know about a media file."""
+
+    duration_s: float
+    width: int = 0  # displayed width (rotation applied); 0 without video
+    height: int = 0
+    fps: float = 0.0
+    has_video: bool = False
+    has_audio: bool = False
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    pix_fmt: str | None = None
+    rotation: int = 0  # clockwise degrees the player applies: 0, 90, 180 or 270
+    size_bytes: int = 0
+    format_name: str | None = None
+
+
+def probe(runner: FFmpegRunner, path: Path, kind: MediaKind = "video") -> MediaInfo:
+    """``MediaInfo`` of ``path``, or ``MediaError("<name>: not a decodable video: <reason>")``."""
+    path = Path(path)
+
+    def refuse(reason: str) -> MediaError:
+        return MediaError(f"{path.name}: {_REFUSAL[kind]}: {reason}")
+
+    size = _size_of(path, refuse)
+    try:
+        data = runner.probe_json(path)
+    except MediaError as exc:
+        raise refuse(exc.detail) from exc
+    info = media_info_from_probe(data, size)
+    problem = _kind_problem(info, kind)
+    if problem:
+        raise refuse(problem)
+    try:
+        _decode_check(runner, path, info, kind)
+    except MediaError as exc:
+        raise refuse(exc.detail.removeprefix("ffmpeg failed: ")) from exc
+    return info
+
+
+def _size_of(path: Path, refuse: Any) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise refuse("file not found") from exc
+    if not path.is_file():
+        raise refuse("not a file")
+    if size == 0:
+        raise refuse("the file is empty")
+    return size
+
+
+def media_info_from_probe(data: dict[str, Any], size_bytes: int = 0) -> MediaInfo:
+    """Build ``MediaInfo`` from ffprobe's JSON (``-show_format -show_streams``)."""
+    fmt = data.get("format") or {}
+    streams = [s for s in data.get("streams") or [] if isinstance(s, dict)]
+    video = _first(streams, "video")
+    audio = _first(streams, "audio")
+    rotation = _rotation(video) if video else 0
+    width, height = _int(video, "width"), _int(video, "height")
+    if rotation in (90, 270):
+        width, height = height, width
+    return MediaInfo(
+        duration_s=_duration(fmt, streams),
+        width=width,
+        height=height,
+        fps=_fps(video) if video else 0.0,
+        has_video=video is not None,
+        has_audio=audio is not None,
+        video_codec=video.get("codec_name") if video else None,
+        audio_codec=audio.get("codec_name") if audio else None,
+        pix_fmt=video.get("pix_fmt") if video else None,
+        rotation=rotation,
+        size_bytes=size_bytes or int(_float(fmt.get("size"))),
+        format_name=fmt.get("format_name"),
+    )
+
+
+def _first(streams: list[dict[str, Any]], codec_type: str) -> dict[str, Any] | None:
+    for stream in streams:
+        cover_art = (stream.get("disposition") or {}).get("attached_pic") == 1
+        if stream.get("codec_type") == codec_type and not cover_art:
+            return stream
+    return None
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _int(stream: dict[str, Any] | None, key: str) -> int:
+    return int(_float((stream or {}).get(key)))
+
+
+def _duration(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> float:
+    found = _float(fmt.get("duration"))
+    if found <= 0:
+        found = max((_float(s.get("duration")) for s in streams), default=0.0)
+    return round(found, 6)
+
+
+def _fps(video: dict[str, Any]) -> float:
+    for key in ("avg_frame_rate", "r_frame_rate"):
+        num, _, den = str(video.get(key) or "0/0").partition("/")
+        try:
+            rate = Fraction(int(num), int(den or 1))
+        except (ValueError, ZeroDivisionError):
+            continue
+        if 0 < rate <= 1000:
+            return round(float(rate), 6)
+    return 0.0
+
+
+def _rotation(video: dict[str, Any]) -> int:
+    for side in video.get("side_data_list") or []:
+        if "rotation" in side:  # display matrix: counter-clockwise degrees
+            return int(round(-_float(side["rotation"]) / 90) * 90) % 360
+    rotate = (video.get("tags") or {}).get("rotate")
+    return int(round(_float(rotate) / 90) * 90) % 360
+
+
+def _is_image(info: MediaInfo) -> bool:
+    formats = set((info.format_name or "").split(","))
+    return bool(formats & set(_IMAGE_FORMATS)) or (
+        info.video_codec in _IMAGE_CODECS and not info.has_audio and info.duration_s <= 0.05
+    )
+
+
+def _kind_problem(info: MediaInfo, kind: MediaKind) -> str | None:
+    if kind == "image":
+        return None if info.has_video and _is_image(info) else "it is not an image"
+    if kind == "audio":
+        return None if info.has_audio else "it has no audio stream"
+    if not info.has_video:
+        return "it has no video stream"
+    if _is_image(info):
+        return "it is a still image, not a video"
+    if info.width <= 0 or info.height <= 0:
+        return "the video stream has no frame size"
+    if info.duration_s <= 0:
+        return "it has no duration"
+    return None
+
+
+def _decode_check(runner: FFmpegRunner, path: Path, info: MediaInfo, kind: MediaKind) -> None:
+    """Decode the last half second (or the one image): truncated files fail or yield nothing."""
+    source = str(path.absolute())
+    if kind == "image":
+        args = ["-v", "error", "-xerror", "-i", source, "-frames:v", "1", "-f", "null", "-"]
+        decoded = runner.run(args).frames > 0
+    else:
+        start = max(0.0, info.duration_s - TAIL_CHECK_S)
+        stream = "0:a:0" if kind == "audio" else "0:v:0"
+        args = ["-v", "error", "-xerror", "-ss", f"{start:.3f}", "-i", source, "-map", stream]
+        stats = runner.run([*args, "-t", f"{TAIL_CHECK_S}", "-f", "null", "-"])
+        decoded = stats.out_time_s > 0 if kind == "audio" else stats.frames > 0
+    if not decoded:
+        raise MediaError("nothing decodes near its end (the file looks truncated)")

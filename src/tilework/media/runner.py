@@ -1,0 +1,286 @@
+"""The one place that starts ffmpeg and ffprobe.
+
+Every media process goes through ``FFmpegRunner`` so that the same guarantees hold everywhere:
+the process lives in its own process group and dies with its parent (a killed worker never
+leaves an encoder running), an abort kills the whole group at once, progress is parsed from
+``-progress pipe:1`` and throttled, and a failure raises ``MediaError`` carrying the few stderr
+lines that explain it rather than the whole log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from tilework.config import Settings
+from tilework.errors import MediaError, TaskAborted
+from tilework.workers.port import JobContext
+
+ProgressCallback = Callable[[float, float | None], None]  # (fraction 0..1, eta seconds)
+
+GLOBAL_ARGS = ("-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats")
+PROGRESS_INTERVAL_S = 0.25  # at most 4 progress calls per second
+HEARTBEAT_INTERVAL_S = 10.0
+PROBE_TIMEOUT_S = 60.0
+ERROR_LINES = 4
+_PR_SET_PDEATHSIG = 1
+_NOISE = re.compile(
+    r"^(\s|Input #|Output #|Stream mapping|Press \[q\]|Metadata:|Duration:|encoder\s*:)"
+)
+
+
+@cache
+def _prctl() -> Any:
+    """libc's prctl, resolved in the parent (never load libraries between fork and exec)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:  # runs in the child, between fork and exec
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return hook
+
+
+def spawn(argv: list[str], *, capture_stdout: bool = True) -> subprocess.Popen[str]:
+    """Start ``argv`` in its own process group, killed if this process dies."""
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if capture_stdout else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        preexec_fn=_die_with_parent_hook(),
+    )
+
+
+def meaningful_lines(lines: Iterable[str], limit: int = ERROR_LINES) -> list[str]:
+    """The last ``limit`` stderr lines that say something (no stream dumps or banners)."""
+    kept = [line.strip() for line in lines if line.strip() and not _NOISE.match(line)]
+    return kept[-limit:]
+
+
+@dataclass(frozen=True)
+class RunStats:
+    """What ffmpeg last reported: frames written and output time reached."""
+
+    frames: int
+    out_time_s: float
+
+
+class _Killer:
+    """Kills a process group once, and never after the process was reaped (pid reuse)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._process = process
+        self._lock = threading.Lock()
+        self._reaped = False
+        self.killed = False
+
+    def kill(self) -> None:
+        with self._lock:
+            if self._reaped:
+                return
+            self.killed = True
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+
+    def reap(self) -> int:
+        code = self._process.wait()
+        with self._lock:
+            self._reaped = True
+        return code
+
+
+class _Progress:
+    """Turns ``-progress`` key=value lines into throttled (fraction, eta) calls."""
+
+    def __init__(
+        self,
+        duration_s: float | None,
+        on_progress: ProgressCallback | None,
+        job: JobContext | None,
+    ) -> None:
+        self._duration = duration_s if duration_s and duration_s > 0 else None
+        self._callback = on_progress
+        self._job = job
+        self._started = time.monotonic()
+        self._last_call = float("-inf")
+        self._last_beat = self._started
+        self._out_s = 0.0
+        self.frames = 0
+
+    @property
+    def stats(self) -> RunStats:
+        return RunStats(frames=self.frames, out_time_s=self._out_s)
+
+    def feed(self, line: str) -> None:
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and value.lstrip("-").isdigit():
+            self._out_s = max(0.0, int(value) / 1_000_000)
+        elif key == "frame" and value.isdigit():
+            self.frames = int(value)
+        elif key == "progress":
+            self._tick(final=value == "end")
+
+    def _tick(self, *, final: bool) -> None:
+        now = time.monotonic()
+        if self._job is not None and now - self._last_beat >= HEARTBEAT_INTERVAL_S:
+            self._last_beat = now
+            self._job.heartbeat()
+        if self._callback is None or self._duration is None:
+            return
+        if not final and now - self._last_call < PROGRESS_INTERVAL_S:
+            return
+        self._last_call = now
+        fraction = 1.0 if final else min(1.0, self._out_s / self._duration)
+        self._callback(fraction, self._eta(fraction, now))
+
+    def _eta(self, fraction: float, now: float) -> float | None:
+        if fraction >= 1.0:
+            return 0.0
+        if fraction <= 0.0:
+            return None
+        return (now - self._started) * (1.0 - fraction) / fraction
+
+
+def _drain(stream: IO[str], into: deque[str]) -> threading.Thread:
+    def read() -> None:
+        for line in stream:
+            into.append(line)
+
+    thread = threading.Thread(target=read, name="ffmpeg-stderr", daemon=True)
+    thread.start()
+    return thread
+
+
+class FFmpegRunner:
+    """Runs ffmpeg and ffprobe (paths from ``Settings``); the seam tests can replace."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.ffmpeg_path = settings.ffmpeg_path
+        self.ffprobe_path = settings.ffprobe_path
+
+    def command(self, args: list[str]) -> list[str]:
+        """The exact argv ``run(args)`` executes (shown to users as the render plan)."""
+        return [self.ffmpeg_path, *GLOBAL_ARGS, *args]
+
+    def run(
+        self,
+        args: list[str],
+        *,
+        job: JobContext | None = None,
+        duration_s: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> RunStats:
+        """Run ffmpeg with ``args``; raises ``TaskAborted`` on abort, ``MediaError`` on failure."""
+        if job is not None and job.should_abort():
+            raise TaskAborted()
+        process = spawn(self.command(args))
+        killer = _Killer(process)
+        if job is not None:
+            job.on_abort(killer.kill)
+            if job.should_abort():
+                killer.kill()
+        progress = _Progress(duration_s, on_progress, job)
+        code, stderr = self._follow(process, killer, progress)
+        if killer.killed:
+            raise TaskAborted()
+        if code != 0:
+            detail = "; ".join(meaningful_lines(stderr)) or f"exit status {code}"
+            raise MediaError(f"ffmpeg failed: {detail}")
+        return progress.stats
+
+    @staticmethod
+    def _follow(
+        process: subprocess.Popen[str], killer: _Killer, progress: _Progress
+    ) -> tuple[int, deque[str]]:
+        assert process.stdout is not None and process.stderr is not None
+        stderr: deque[str] = deque(maxlen=200)
+        reader = _drain(process.stderr, stderr)
+        try:
+            for line in process.stdout:
+                progress.feed(line)
+        except BaseException:
+            killer.kill()
+            raise
+        finally:
+            code = killer.reap()
+            reader.join(timeout=5)
+            process.stdout.close()
+            process.stderr.close()
+        return code, stderr
+
+    def probe_json(self, path: Path) -> dict[str, Any]:
+        """ffprobe's format and streams of ``path``; ``MediaError(reason)`` if it can't read it."""
+        argv = [self.ffprobe_path, "-v", "error", "-print_format", "json"]
+        argv += ["-show_format", "-show_streams", str(Path(path).absolute())]
+        process = spawn(argv)
+        try:
+            out, err = process.communicate(timeout=PROBE_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            _Killer(process).kill()
+            process.wait()
+            raise MediaError(f"ffprobe timed out after {PROBE_TIMEOUT_S:.0f} s") from exc
+        if process.returncode != 0:
+            raise MediaError(_probe_reason(err, path) or f"ffprobe exit {process.returncode}")
+        data = json.loads(out or "{}")
+        if not isinstance(data, dict):
+            raise MediaError("ffprobe returned no data")
+        return data
+
+    def ffmpeg_major(self) -> int:
+        """ffmpeg's major version (filter script syntax changed in 7); 0 if unknown."""
+        return _major_version(self.ffmpeg_path)
+
+
+def _probe_reason(stderr: str, path: Path) -> str:
+    lines = meaningful_lines(stderr.splitlines(), limit=1)
+    if not lines:
+        return ""
+    prefix = f"{Path(path).absolute()}: "
+    return lines[0].removeprefix(prefix)
+
+
+@cache
+def _major_version(ffmpeg_path: str) -> int:
+    try:
+        out = subprocess.run(
+            [ffmpeg_path, "-hide_banner", "-version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    match = re.search(r"version n?(\d+)\.", out)
+    return int(match.group(1)) if match else 0

@@ -1,0 +1,1 @@
+"""Organizations (the tenants) and their API keys."""

@@ -1,0 +1,100 @@
+"""The composition root: builds every long-lived resource from ``Settings`` and owns their life.
+
+The app factory (``tilework.api.app.create_app``) and the CLI build one ``Runtime`` and call
+``start()``/``stop()``; nothing is created at import time. This is the one place that picks
+concrete adapters (the embedded dispatcher, local storage, the httpx webhook sender).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tilework.config import Settings
+from tilework.db.migrate import upgrade
+from tilework.db.session import make_engine, make_session_factory
+from tilework.engine.context import EngineContext
+from tilework.engine.executor import execute_task
+from tilework.engine.service import RunService
+from tilework.engine.tasks import EXECUTE_TASK
+from tilework.media.runner import FFmpegRunner
+from tilework.storage.local import LocalBlobStore
+from tilework.storage.signing import UrlSigner
+from tilework.tiles.registry import TileRegistry, default_registry
+from tilework.webhooks.sender import WebhookSender
+from tilework.workers.embedded import EmbeddedDispatcher
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Engine
+    sessions: sessionmaker[Session]
+    blobs: LocalBlobStore
+    signer: UrlSigner
+    tiles: TileRegistry
+    runner: FFmpegRunner
+    dispatcher: EmbeddedDispatcher
+    webhooks: WebhookSender
+    runs: RunService
+    workers_enabled: bool = True
+
+    def start(self) -> None:
+        """Migrate the schema, then (unless disabled) start workers and the webhook sender."""
+        self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(self.db)
+        if self.workers_enabled:
+            self.dispatcher.start()
+            self.webhooks.start()
+
+    def stop(self) -> None:
+        if self.workers_enabled:
+            self.webhooks.stop()
+            self.dispatcher.stop()
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
+    """Everything wired; ``workers=False`` gives a runtime for one-shot CLI commands."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.database_url)
+    sessions = make_session_factory(db)
+    blobs = LocalBlobStore(settings.blob_dir)
+    signer = UrlSigner(
+        settings.resolved_signing_key(), settings.public_base_url, settings.signed_url_ttl_seconds
+    )
+    tiles = default_registry()
+    runner = FFmpegRunner(settings)
+    dispatcher = EmbeddedDispatcher(
+        sessions,
+        concurrency=settings.workers,
+        abort_poll_interval=settings.abort_poll_seconds,
+    )
+    webhooks = WebhookSender(sessions, settings)
+    ctx = EngineContext(
+        settings=settings,
+        sessions=sessions,
+        tiles=tiles,
+        blobs=blobs,
+        signer=signer,
+        dispatcher=dispatcher,
+        runner=runner,
+        events_committed=webhooks.wake,
+    )
+    dispatcher.register(EXECUTE_TASK, partial(execute_task, ctx))
+    return Runtime(
+        settings=settings,
+        db=db,
+        sessions=sessions,
+        blobs=blobs,
+        signer=signer,
+        tiles=tiles,
+        runner=runner,
+        dispatcher=dispatcher,
+        webhooks=webhooks,
+        runs=RunService(ctx),
+        workers_enabled=workers,
+    )

@@ -1,0 +1,132 @@
+"""Render: turn a timeline into a file, the only place a video is encoded.
+
+``render_timeline`` is shared by the Render tile and by the engine's implicit render of leaf
+nodes: compile the whole timeline into one ffmpeg command, run it with progress and abort,
+probe what came out, take a thumbnail, and zip the *edit* (cuts into the source media, not the
+render) as FCP7 XML for Premiere. The tile then hands downstream nodes a fresh source timeline
+over the rendered file, so they continue from the rendered media.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Literal
+
+import opentimelineio as otio
+from pydantic import Field, field_validator
+
+from tilework.media.compile import RenderSpec, compile_render, source_frame
+from tilework.media.export import export_timeline_zip
+from tilework.media.probe import MediaInfo, probe
+from tilework.media.runner import FFmpegRunner
+from tilework.media.thumbnail import extract_thumbnail
+from tilework.media.timeline import duration_s, source_timeline
+from tilework.tiles.base import RenderedFiles, Tile, TileContext, TileParams, TileResult
+
+RENDER_TYPE_ID = "c7a3e5d2-41f8-4b9e-a6d0-3f2b8e9c1a74"
+QUALITY_CRF = {"low": 28, "medium": 23, "high": 18}
+NAMED_RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}  # the frame's shorter side
+_SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+Preset = Literal[
+    "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+]
+
+
+class RenderParams(TileParams):
+    resolution: str = Field(
+        default="source", description='"source", "480p", "720p", "1080p" or "WIDTHxHEIGHT"'
+    )
+    fps: float | None = Field(default=None, gt=0, le=120, description="Output frame rate")
+    quality: Literal["low", "medium", "high"] = "medium"
+    preset: Preset = "veryfast"
+
+    @field_validator("resolution")
+    @classmethod
+    def _known_resolution(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value == "source" or value in NAMED_RESOLUTIONS:
+            return value
+        match = _SIZE.match(value)
+        if match is None:
+            raise ValueError('resolution must be "source", "480p", "720p", "1080p" or WIDTHxHEIGHT')
+        width, height = int(match.group(1)), int(match.group(2))
+        if not (16 <= width <= 7680 and 16 <= height <= 4320):
+            raise ValueError("resolution must be between 16x16 and 7680x4320")
+        return value
+
+
+def render_spec(params: RenderParams, timeline: otio.schema.Timeline) -> RenderSpec:
+    """Params → encoder settings; "720p" sets the shorter side of the timeline's frame."""
+    width: int | None = None
+    height: int | None = None
+    if params.resolution in NAMED_RESOLUTIONS:
+        side = NAMED_RESOLUTIONS[params.resolution]
+        frame_w, frame_h = source_frame(timeline)
+        width, height = (None, side) if frame_w >= frame_h else (side, None)
+    elif params.resolution != "source":
+        width, height = (int(v) for v in params.resolution.split("x"))
+    return RenderSpec(
+        width=width,
+        height=height,
+        fps=params.fps,
+        crf=QUALITY_CRF[params.quality],
+        preset=params.preset,
+    )
+
+
+def render_timeline(
+    ctx: TileContext, timeline: otio.schema.Timeline, params: RenderParams
+) -> RenderedFiles:
+    """Render ``timeline`` into a fresh folder of the task's work dir."""
+    runner = FFmpegRunner(ctx.settings)
+    folder = ctx.work_dir / f"render-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    video = folder / "video.mp4"
+    args = compile_render(
+        timeline, render_spec(params, timeline), video, ffmpeg_major=runner.ffmpeg_major()
+    )
+    runner.run(args, job=ctx.job, duration_s=duration_s(timeline), on_progress=ctx.progress)
+    info = probe(runner, video, "video")
+    thumbnail = extract_thumbnail(
+        runner, video, folder / "thumbnail.jpg", at_s=min(1.0, info.duration_s / 2)
+    )
+    timeline_zip = export_timeline_zip(
+        timeline,
+        folder / "premiere_timeline.zip",
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+    )
+    return RenderedFiles(
+        video=video,
+        thumbnail=thumbnail,
+        timeline_zip=timeline_zip,
+        media_info=info.model_dump(mode="json"),
+        ffmpeg_command=runner.command(args),
+    )
+
+
+class RenderTile(Tile):
+    type_id = RENDER_TYPE_ID
+    name = "Render"
+    slug = "render"
+    params_model = RenderParams
+    renders = True
+    docs_url = "https://tilework.dev/docs/tiles/render"
+    params_docs_url = "https://tilework.dev/docs/tiles/render#api-info"
+
+    def run(
+        self, ctx: TileContext, params: TileParams, timeline: otio.schema.Timeline
+    ) -> TileResult:
+        assert isinstance(params, RenderParams)
+        files = render_timeline(ctx, timeline, params)
+        info = MediaInfo.model_validate(files.media_info)
+        rendered = source_timeline(
+            files.video, info, start_ms=None, end_ms=None, name=timeline.name or "render"
+        )
+        return TileResult(
+            timelines=[rendered],
+            status_message=f"rendered {info.width}x{info.height}, {info.duration_s:.2f} s",
+            rendered=files,
+        )

@@ -1,0 +1,1 @@
+"""Uploads: reserve an id and a signed form, receive the bytes, probe and finalize."""

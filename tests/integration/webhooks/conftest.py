@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from tests.support.receiver import receiver as receiver  # the fixture, for these tests
