@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tilework.config import Settings
 from tilework.db.migrate import upgrade
-from tilework.db.session import make_engine, make_session_factory
+from tilework.db.session import make_engine, make_read_session_factory, make_session_factory
 from tilework.engine.context import EngineContext
 from tilework.engine.executor import execute_task
 from tilework.engine.service import RunService
@@ -33,6 +33,7 @@ class Runtime:
     settings: Settings
     db: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
     blobs: LocalBlobStore
     signer: UrlSigner
     tiles: TileRegistry
@@ -89,6 +90,7 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         settings=settings,
         db=db,
         sessions=sessions,
+        read_sessions=make_read_session_factory(db),
         blobs=blobs,
         signer=signer,
         tiles=tiles,

@@ -108,8 +108,9 @@ def crash_server(tmp_path: Path) -> Iterator[Server]:
     srv.stop()
 
 
-def test_kill9_mid_run_then_restart_completes(
-    crash_server: Server, receiver: Receiver, clips: Callable[..., Path]
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_server_stopped_mid_run_then_restarted_completes_the_run(
+    how: str, crash_server: Server, receiver: Receiver, clips: Callable[..., Path]
 ) -> None:
     with crash_server.client() as api:
         agent = slow_agent(api)
@@ -120,7 +121,10 @@ def test_kill9_mid_run_then_restart_completes(
         ).json()["run_id"]
     wait_until(lambda: bool(ffmpeg_pids(crash_server.data_dir)), 60, "the render's ffmpeg")
 
-    crash_server.kill9()
+    if how == "SIGKILL":
+        crash_server.kill9()
+    else:
+        crash_server.stop()  # graceful: running work is handed back, not cancelled
     # ffmpeg dies with its parent (parent-death signal): no orphan keeps rendering.
     wait_until(lambda: not ffmpeg_pids(crash_server.data_dir), 10, "the orphaned ffmpeg to die")
     crash_server.start()

@@ -207,6 +207,13 @@ def test_run_lists_and_progress(
     render = next(n for n in nodes if n["node_type"]["node_type_name"].lower() == "render")
     assert render["ffmpeg_commands"] and "libx264" in render["ffmpeg_commands"][0]
 
+    # The SSE stream replays the run's events in order and ends after RUN_FINISHED.
+    with api.stream("GET", f"/agent_run/{run_ids[0]}/events") as stream:
+        flags = [
+            line[len("event: ") :] for line in stream.iter_lines() if line.startswith("event: ")
+        ]
+    assert flags[0] == "RUN_STARTED" and flags[-1] == "RUN_FINISHED" and "RUN_PROGRESS" in flags
+
     # Another organization sees none of it.
     with server.client(server.init_org("other")) as other:
         assert other.get(f"/agent_run/{run_ids[0]}").status_code == 404

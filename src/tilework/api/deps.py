@@ -71,4 +71,4 @@ def get_owned_run(
         run = session.get(Run, run_id)
         if run is None or run.organization_id != org.id:
             raise NotFoundError(f"run {run_id} not found")
-    return RunAccess(run_id=run_id, sessions=runtime.sessions)
+    return RunAccess(run_id=run_id, sessions=runtime.read_sessions)

@@ -42,11 +42,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock up front; read-only sessions (see below) don't take it at all.
+        conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get(_BEGIN, 'IMMEDIATE')}")
+
+
+_BEGIN = "tilework_sqlite_begin"
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for pollers that only read (event streams): on SQLite they never take the write
+    lock, so a dashboard watching many runs does not queue behind the workers."""
+    return sessionmaker(engine.execution_options(**{_BEGIN: "DEFERRED"}), expire_on_commit=False)
 
 
 @contextmanager

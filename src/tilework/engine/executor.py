@@ -70,7 +70,8 @@ def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> N
     try:
         outcome = _run(ctx, job, work)
     except TaskAborted:
-        _record(ctx, work, "cancelled", error=None)
+        # Nothing to record: a cancel already marked the task cancelled, and a shutdown leaves it
+        # running so the re-queued job picks it up again after the restart.
         raise
     except TileworkError as exc:
         _record(ctx, work, "failed", error=exc.detail)
