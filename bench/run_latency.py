@@ -1,0 +1,128 @@
+"""Time from ``POST /agent/{id}/run`` to the RUN_FINISHED webhook, for the demo agent.
+
+Starts ``tilework serve`` on a free loopback port with a fresh data dir, imports
+``examples/agents/trim-and-render.yaml``, uploads a generated 8 s 640x360 clip once, then runs the
+agent ``REPEATS`` times (one at a time) with a webhook receiver on 127.0.0.1 and prints one line
+per measurement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tilework.media.samples import make_sample_clip
+from tilework.sdk import TileworkClient
+
+REPEATS = 5
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Finished(BaseHTTPRequestHandler):
+    arrivals: dict[str, float] = {}  # noqa: RUF012 - one receiver per process
+    changed = threading.Condition()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["flag"] == "RUN_FINISHED":
+            with self.changed:
+                self.arrivals[body["run_id"]] = time.perf_counter()
+                self.changed.notify_all()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TILEWORK_DATA_DIR": str(data_dir),
+        "TILEWORK_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "TILEWORK_ALLOW_PRIVATE_URLS": "true",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tilework.cli.main", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json").status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("tilework serve did not start")
+
+
+def _api_key(data_dir: Path) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "tilework.cli.main", "init", "--json"],
+        env={**os.environ, "TILEWORK_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        check=True,
+    )
+    return str(json.loads(out.stdout)["api_key"])
+
+
+def measure() -> list[float]:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Finished)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    callback = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir, port = Path(tmp) / "data", _free_port()
+        clip = make_sample_clip("ffmpeg", Path(tmp) / "clip.mp4", seconds=8, width=640, height=360)
+        server = _serve(data_dir, port)
+        try:
+            client = TileworkClient(f"http://127.0.0.1:{port}", _api_key(data_dir))
+            yaml_text = (ROOT / "examples/agents/trim-and-render.yaml").read_text()
+            agent_id = client.create_agent_from_yaml(yaml_text)["agent"]["id"]
+            video_id = client.upload_video(clip)
+            return [_one_run(client, agent_id, video_id, callback) for _ in range(REPEATS)]
+        finally:
+            server.terminate()
+            server.wait(30)
+            receiver.shutdown()
+
+
+def _one_run(client: TileworkClient, agent_id: str, video_id: str, callback: str) -> float:
+    started = time.perf_counter()
+    run_id = client.run_agent(agent_id, video_ids=[video_id], callback_url=callback)
+    with _Finished.changed:
+        if not _Finished.changed.wait_for(lambda: run_id in _Finished.arrivals, timeout=120):
+            raise SystemExit(f"run {run_id} sent no RUN_FINISHED")
+    return _Finished.arrivals[run_id] - started
+
+
+def main() -> None:
+    seconds = measure()
+    print(f"demo_run_to_finished_median {statistics.median(seconds):.3f} s")
+    print(f"demo_run_to_finished_min {min(seconds):.3f} s")
+    print(f"demo_run_to_finished_max {max(seconds):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
