@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
-import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,31 +13,12 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-
-def _stand_in_embedded_dispatcher() -> None:
-    """Stand-in until ``tilework.workers.embedded`` lands: these tests never run jobs."""
-    if importlib.util.find_spec("tilework.workers.embedded") is not None:
-        return
-
-    class EmbeddedDispatcher:
-        def __init__(self, *args: Any, **kwargs: Any) -> None: ...
-        def register(self, *args: Any) -> None: ...
-        def start(self) -> None: ...
-        def stop(self) -> None: ...
-
-    module = types.ModuleType("tilework.workers.embedded")
-    module.EmbeddedDispatcher = EmbeddedDispatcher  # type: ignore[attr-defined]
-    sys.modules["tilework.workers.embedded"] = module
-
-
-_stand_in_embedded_dispatcher()
-
-from tests.integration.api.server import LiveServer  # noqa: E402
-from tilework.api import app as app_module  # noqa: E402
-from tilework.config import Settings  # noqa: E402
-from tilework.db.session import unit_of_work  # noqa: E402
-from tilework.orgs.service import create_organization  # noqa: E402
-from tilework.runtime import Runtime, build_runtime  # noqa: E402
+from tests.integration.api.server import LiveServer
+from tilework.api import app as app_module
+from tilework.config import Settings
+from tilework.db.session import unit_of_work
+from tilework.orgs.service import create_organization
+from tilework.runtime import Runtime, build_runtime
 
 
 @dataclass
