@@ -7,9 +7,10 @@ CLI and passed down to whatever needs it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GB = 1024**3
 MB = 1024**2
@@ -39,11 +40,45 @@ class Settings(BaseSettings):
     max_download_bytes: int = 5 * GB
     download_timeout_seconds: float = 300.0
 
-    # Webhooks (first version; the delivery issue widens this)
-    webhook_timeout_seconds: float = 15.0
-    webhook_max_attempts: int = 5
-    webhook_retry_base_seconds: float = 1.0
+    # Webhooks
+    webhook_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "webhook_timeout_seconds",
+            "TILEWORK_WEBHOOK_TIMEOUT_SECONDS",
+            "TILEWORK_WEBHOOK_TIMEOUT_S",
+        ),
+    )
+    # Entry i: seconds to wait after attempt i+1 failed (attempt 1 goes at once); its length is
+    # the number of retries. Jittered by ±10 %; a longer Retry-After on 429/503 wins.
+    webhook_retry_schedule: Annotated[tuple[float, ...], NoDecode] = (
+        0,
+        5,
+        300,
+        1800,
+        7200,
+        18000,
+        36000,
+        36000,
+    )
+    webhook_max_per_host: int = Field(default=4, ge=1, le=256)  # deliveries in flight per host
     webhook_secret: SecretStr | None = None  # default secret for organizations without one
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _parse_schedule(cls, value: object) -> object:
+        """``"0,5,300"`` (the environment's form) or any sequence of non-negative seconds."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _check_schedule(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("retry delays must be >= 0 seconds")
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +25,7 @@ from tilework.media.runner import FFmpegRunner
 from tilework.storage.local import LocalBlobStore
 from tilework.storage.signing import UrlSigner
 from tilework.tiles.registry import TileRegistry, default_registry
+from tilework.webhooks.metrics import DeliveryMetrics
 from tilework.webhooks.sender import WebhookSender
 from tilework.workers.embedded import EmbeddedDispatcher
 
@@ -41,6 +43,7 @@ class Runtime:
     dispatcher: EmbeddedDispatcher
     webhooks: WebhookSender
     runs: RunService
+    metrics_registry: CollectorRegistry
     workers_enabled: bool = True
 
     def start(self) -> None:
@@ -74,7 +77,8 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         concurrency=settings.workers,
         abort_poll_interval=settings.abort_poll_seconds,
     )
-    webhooks = WebhookSender(sessions, settings)
+    metrics_registry = CollectorRegistry()
+    webhooks = WebhookSender(sessions, settings, metrics=DeliveryMetrics(metrics_registry))
     ctx = EngineContext(
         settings=settings,
         sessions=sessions,
@@ -98,5 +102,6 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         dispatcher=dispatcher,
         webhooks=webhooks,
         runs=RunService(ctx),
+        metrics_registry=metrics_registry,
         workers_enabled=workers,
     )

@@ -56,7 +56,7 @@ class Server:
             "TILEWORK_PUBLIC_BASE_URL": self.url,
             "TILEWORK_ALLOW_PRIVATE_URLS": "true",
             "TILEWORK_WORKERS": "2",
-            "TILEWORK_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+            "TILEWORK_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1,1",
         }
 
     def start(self) -> None:

@@ -3,7 +3,8 @@
 It records every request (path, headers, raw and JSON body, arrival time) and answers with a
 programmable status: queued statuses first (``respond_with``), then ``default_status``. A
 receiver made with ``listening=False`` already owns its port but refuses connections until
-``listen()`` — a callback endpoint that is down, then comes back up.
+``listen()`` — a callback endpoint that is down, then comes back up. ``delay`` (seconds before
+answering), ``response_headers`` and ``response_body`` shape every answer.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class ReceivedRequest:
 class Receiver:
     def __init__(self, *, listening: bool = True, default_status: int = 200) -> None:
         self.default_status = default_status
+        self.delay = 0.0
+        self.response_headers: dict[str, str] = {}
+        self.response_body = b""
         self.requests: list[ReceivedRequest] = []
         self._queued: deque[int] = deque()
         self._changed = threading.Condition()
@@ -95,10 +99,20 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         headers = {name.lower(): value for name, value in self.headers.items()}
         received = ReceivedRequest(self.path, headers, raw, body, time.monotonic())
-        status = self.server.receiver._record(received)
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        receiver = self.server.receiver
+        status = receiver._record(received)
+        if receiver.delay:
+            time.sleep(receiver.delay)
+        answer = receiver.response_body
+        try:
+            self.send_response(status)
+            for name, value in receiver.response_headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+        except OSError:
+            pass  # the sender gave up (timed out) and closed the connection
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # keep test output clean

@@ -12,7 +12,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import tilework
-from tilework.api import agents, files, node_types, run_events, runs, uploads, whoami
+from tilework.api import (
+    agents,
+    files,
+    metrics,
+    node_types,
+    run_events,
+    runs,
+    uploads,
+    webhook_log,
+    webhook_settings,
+    whoami,
+)
 from tilework.api.errors import install_error_handlers
 from tilework.config import Settings
 from tilework.runtime import build_runtime
@@ -46,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         files.router,
         runs.router,
         run_events.router,
+        webhook_log.router,
+        webhook_settings.router,
+        metrics.router,
     ):
         app.include_router(router)
     return app

@@ -9,6 +9,7 @@ from tilework.cli.agents import agents_app
 from tilework.cli.orgs import init
 from tilework.cli.run import run
 from tilework.cli.serve import serve
+from tilework.cli.webhooks import webhooks_app
 
 app = typer.Typer(
     name="tilework",
@@ -21,6 +22,7 @@ app.command()(serve)
 app.command()(init)
 app.add_typer(agents_app, name="agents")
 app.command()(run)
+app.add_typer(webhooks_app, name="webhooks")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -70,6 +70,10 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     webhook_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    # After a rotation the previous secret keeps signing alongside the new one until then.
+    webhook_previous_secret: Mapped[str | None] = mapped_column(String(200), default=None)
+    webhook_previous_secret_until: Mapped[datetime | None] = mapped_column(default=None)
+    webhook_plaintext_header: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -269,6 +273,21 @@ class WebhookEvent(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebhookAttempt(Base):
+    """The delivery log: one row per HTTP attempt at an event, written with its outcome."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … over the event's whole life
+    started_at: Mapped[datetime] = mapped_column()
+    url: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)  # None: no answer
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text, default=None)  # None: delivered
+    response_excerpt: Mapped[str | None] = mapped_column(Text, default=None)  # first 1 KB
 
 
 class Job(Base):

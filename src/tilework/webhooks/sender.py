@@ -1,23 +1,30 @@
-"""The webhook sender (first version): delivers outbox rows to callback URLs from a thread.
+"""The webhook sender: delivers outbox rows to callback URLs from a pool of threads.
 
-Eligibility keeps each run's order: only the lowest-``seq`` *pending* event of a run may go, so a
-later event waits while an earlier one is retried, and other runs never wait for it (due events of
-different runs are sent in parallel). Any 2xx is delivered; anything else, including connection
-errors and SSRF refusals, is retried with exponential back-off until ``webhook_max_attempts``,
-then ``failed`` (which lets the run's next event go); ``410 Gone`` fails at once. Each state
-change is its own short transaction and no transaction is open during an HTTP request.
+Eligibility keeps each run's order: only the lowest-``seq`` *pending* event of a run may go, and
+at most one event of a run is in flight, so a later event waits while an earlier one is retried;
+other runs never wait for it. A dispatcher thread hands due events to a pool without waiting for
+them, holding at most ``webhook_max_per_host`` deliveries per receiver host (host and port) in
+flight, so one slow receiver cannot take every slot. Any 2xx is delivered; anything else (a
+timeout, a connection error, an SSRF refusal, a 3xx — never followed —, a 4xx or 5xx) is retried
+on ``webhook_retry_schedule`` (see ``tilework.webhooks.retries``) and then ``failed``, which lets
+the run's next event go; ``410 Gone`` fails at once. Every attempt is a ``WebhookAttempt`` row
+written in the same short transaction as its outcome; no transaction is open during a request.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any
 
 import httpx
 from sqlalchemy import Select, func, or_, select
@@ -26,42 +33,23 @@ from sqlalchemy.orm import Session, sessionmaker
 from tilework import __version__
 from tilework.config import Settings
 from tilework.db.session import unit_of_work
-from tilework.db.tables import Organization, Run, WebhookEvent, utcnow
+from tilework.db.tables import Organization, Run, WebhookAttempt, WebhookEvent, utcnow
 from tilework.errors import TileworkError
-from tilework.net.guard import Resolver, guarded_client
+from tilework.net.guard import Resolver
+from tilework.webhooks import secrets
+from tilework.webhooks.metrics import DeliveryMetrics
+from tilework.webhooks.retries import next_delay
+from tilework.webhooks.transport import HttpxWebhookTransport, TransportResult, WebhookTransport
+from tilework.webhooks.verify import signature_header
+
+__all__ = ["HttpxWebhookTransport", "TransportResult", "WebhookSender", "WebhookTransport"]
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 3600.0
 GONE = 410
-_BATCH = 50  # events picked per pass (one per run)
-_PARALLEL = 8  # deliveries in flight at once, each to a different run
-_IDLE_WAIT = 5.0  # longest sleep between passes; wake() cuts it short
-
-
-class WebhookTransport(Protocol):
-    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
-        """POST ``body``; return the status code, raise on a connection-level failure."""
-        ...
-
-
-class HttpxWebhookTransport:
-    """POSTs through the SSRF guard, pinned to the checked address, never following redirects."""
-
-    def __init__(
-        self, *, timeout: float, allow_private: bool, resolver: Resolver | None = None
-    ) -> None:
-        self._client = guarded_client(
-            allow_private=allow_private, timeout=timeout, resolver=resolver
-        )
-
-    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
-        # The answer's body is never read: only its status matters, and it may be large.
-        with self._client.stream("POST", url, content=body, headers=dict(headers)) as response:
-            return response.status_code
-
-    def close(self) -> None:
-        self._client.close()
+_PARALLEL = 16  # deliveries in flight at once (each to a different run)
+_SCAN = 500  # due candidates looked at per pass (those of saturated hosts are skipped)
+_IDLE_WAIT = 5.0  # longest sleep between passes; wake() and finished deliveries cut it short
 
 
 @dataclass(frozen=True)
@@ -70,7 +58,50 @@ class _Delivery:
     seq: int
     url: str
     body: bytes
-    secret: str | None
+    signing_secrets: tuple[str, ...]  # Standard Webhooks: one v1 signature per active secret
+    plaintext_secret: str | None  # Mosaic's X-Mosaic-Signature, unless turned off
+    created_at: datetime
+    run_id: str = ""
+    host: str = ""  # the per-host cap's key: "host:port"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    status_code: int | None  # None: no answer (connection error, timeout, refused URL)
+    error: str | None  # None: delivered
+    excerpt: str | None = None
+    retry_after: float | None = None
+
+
+class _InFlight:
+    """Deliveries under way here: one per run, ``per_host`` per host, ``total`` in all."""
+
+    def __init__(self, *, per_host: int, total: int) -> None:
+        self._per_host, self._total = per_host, total
+        self._hosts: Counter[str] = Counter()
+        self._runs: set[str] = set()
+        self._lock = threading.Lock()
+
+    def free(self) -> int:
+        with self._lock:
+            return self._total - len(self._runs)
+
+    def take(self, run_id: str, host: str) -> bool:
+        with self._lock:
+            if run_id in self._runs or len(self._runs) >= self._total:
+                return False
+            if self._hosts[host] >= self._per_host:
+                return False
+            self._runs.add(run_id)
+            self._hosts[host] += 1
+            return True
+
+    def release(self, run_id: str, host: str) -> None:
+        with self._lock:
+            self._runs.discard(run_id)
+            self._hosts[host] -= 1
+            if self._hosts[host] <= 0:
+                del self._hosts[host]
 
 
 class WebhookSender:
@@ -82,13 +113,18 @@ class WebhookSender:
         transport: WebhookTransport | None = None,
         clock: Callable[[], datetime] | None = None,
         resolver: Resolver | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._sessions = sessions
+        self._metrics = metrics
         self._settings = settings
         self._given_transport = transport
         self._own_transport: HttpxWebhookTransport | None = None
         self._clock = clock or utcnow
         self._resolver = resolver
+        self._rng = random.Random()
+        self._in_flight = _InFlight(per_host=settings.webhook_max_per_host, total=_PARALLEL)
+        self._pool: ThreadPoolExecutor | None = None
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,114 +140,222 @@ class WebhookSender:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop picking events; let the attempts under way finish and record their outcome."""
         self._stopping.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=self._settings.webhook_timeout_seconds + 5)
             self._thread = None
         with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        with self._lock:
             if self._own_transport is not None:
                 self._own_transport.close()
                 self._own_transport = None
 
     def wake(self) -> None:
-        """New events were committed: look now instead of at the next poll."""
+        """New events were committed (or redelivery asked for): look now, not at the next poll."""
         self._wake.set()
 
     def _run(self) -> None:
         while not self._stopping.is_set():
+            self._wake.clear()
             try:
-                if self.deliver_due_once():
+                started, held_back = self._dispatch()
+                if started:
                     continue
-                wait = self._seconds_until_due()
+                # Held back (host or run busy): a finished delivery wakes the loop.
+                wait_s = _IDLE_WAIT if held_back else self._seconds_until_due()
             except Exception:  # the thread must outlive a database hiccup
                 log.exception("webhook delivery pass failed")
-                wait = _IDLE_WAIT
-            self._wake.wait(wait)
-            self._wake.clear()
+                wait_s = _IDLE_WAIT
+            self._wake.wait(wait_s)
 
     # --- one pass ---------------------------------------------------------------------------
 
     def deliver_due_once(self) -> int:
-        """Attempt every due, eligible event once; return how many attempts were made."""
-        batch = self._pick_due()
-        if len(batch) == 1:
-            self._deliver(batch[0])
-        elif batch:
-            workers = min(_PARALLEL, len(batch))
-            with ThreadPoolExecutor(workers, thread_name_prefix="tilework-webhook") as pool:
-                list(pool.map(self._deliver, batch))
-        return len(batch)
+        """Attempt every due, eligible event once and wait; return how many attempts were made.
 
-    def _pick_due(self) -> list[_Delivery]:
+        Eligible means: the head of its run, and its host below ``webhook_max_per_host``.
+        """
+        futures = self._submit(self._pick_due()[0])
+        wait(futures)
+        return len(futures)
+
+    def _dispatch(self) -> tuple[int, bool]:
+        """Hand due events to the pool without waiting; (started, some were held back)."""
+        picked, held_back = self._pick_due()
+        return len(self._submit(picked)), held_back
+
+    def _submit(self, picked: list[_Delivery]) -> list[Future[None]]:
+        if not picked:
+            return []
+        pool = self._executor()
+        return [pool.submit(self._deliver, delivery) for delivery in picked]
+
+    def _pick_due(self) -> tuple[list[_Delivery], bool]:
+        """Lease due heads that have a free slot; (them, whether any due one was held back)."""
+        if self._in_flight.free() == 0:
+            return [], True  # every slot busy: a finished delivery wakes the loop
         now = self._clock()
         due = or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now)
         stmt = (
             _heads()
-            .add_columns(Organization.webhook_secret)
+            .add_columns(Organization)
             .join(Run, Run.id == WebhookEvent.run_id)
             .join(Organization, Organization.id == Run.organization_id)
             .where(due)
             .order_by(WebhookEvent.next_attempt_at, WebhookEvent.created_at)
-            .limit(_BATCH)
+            .limit(_SCAN)
         )
         # A lease: a second sender (another process) skips these while this one tries them; if
         # this process dies mid-attempt, the event is due again when the lease runs out.
         lease_until = now + timedelta(seconds=2 * self._settings.webhook_timeout_seconds + 10)
-        picked = []
-        with unit_of_work(self._sessions) as session:
-            for event, org_secret in session.execute(stmt):
-                if not event.callback_url:  # nowhere to send: stream-only from now on
-                    event.delivery_status = "none"
-                    continue
-                event.next_attempt_at = lease_until
-                picked.append(self._delivery(event, org_secret))
-        return picked
+        picked: list[_Delivery] = []
+        held_back = False
+        try:
+            with unit_of_work(self._sessions) as session:
+                for event, org in session.execute(stmt):
+                    if not event.callback_url:  # nowhere to send: stream-only from now on
+                        event.delivery_status = "none"
+                        continue
+                    delivery = self._delivery(event, org, now)
+                    if not self._in_flight.take(delivery.run_id, delivery.host):
+                        held_back = True
+                        continue
+                    picked.append(delivery)
+                    event.next_attempt_at = lease_until
+                    if self._in_flight.free() == 0:
+                        held_back = True  # there may be more: looked at once a slot frees
+                        break
+        except BaseException:
+            for delivery in picked:
+                self._in_flight.release(delivery.run_id, delivery.host)
+            raise
+        return picked, held_back
 
-    def _delivery(self, event: WebhookEvent, org_secret: str | None) -> _Delivery:
-        default = self._settings.webhook_secret
-        secret = org_secret or (default.get_secret_value() if default else None)
+    def _delivery(self, event: WebhookEvent, org: Organization, now: datetime) -> _Delivery:
+        configured = self._settings.webhook_secret
+        default = configured.get_secret_value() if configured else None
         body = json.dumps(event.payload, separators=(",", ":")).encode()
         assert event.callback_url is not None
-        return _Delivery(event.id, event.seq, event.callback_url, body, secret or None)
+        url = event.callback_url
+        return _Delivery(
+            event.id,
+            event.seq,
+            url,
+            body,
+            signing_secrets=tuple(secrets.signing_secrets(org, now, default)),
+            plaintext_secret=secrets.plaintext_secret(org, default),
+            created_at=event.created_at,
+            run_id=event.run_id,
+            host=_host(url),
+        )
+
+    def send_test(self, org: Organization, url: str) -> dict[str, Any]:
+        """``POST /webhooks/test``: one signed ``TEST`` event to ``url`` now, not stored."""
+        now = self._clock()
+        event_id = str(uuid.uuid4())
+        payload = {
+            "flag": "TEST",
+            "run_id": "test",
+            "timestamp": now.isoformat(),
+            "message": "This is a test webhook from Tilework.",
+            "organization_id": org.id,
+            "test_data": {"status": "test", "description": "Sent by POST /webhooks/test"},
+        }
+        configured = self._settings.webhook_secret
+        default = configured.get_secret_value() if configured else None
+        delivery = _Delivery(
+            event_id,
+            0,
+            url,
+            json.dumps(payload, separators=(",", ":")).encode(),
+            signing_secrets=tuple(secrets.signing_secrets(org, now, default)),
+            plaintext_secret=secrets.plaintext_secret(org, default),
+            created_at=now,
+        )
+        started = time.monotonic()
+        outcome = self._attempt(delivery)
+        return {
+            "success": outcome.error is None,
+            "webhook_id": event_id,
+            "url": url,
+            "status_code": outcome.status_code,
+            "latency_ms": round((time.monotonic() - started) * 1000),
+            "error": outcome.error,
+            "response_excerpt": outcome.excerpt,
+        }
 
     def _deliver(self, delivery: _Delivery) -> None:
-        status, error = self._attempt(delivery)
-        self._record(delivery, status, error)
-
-    def _attempt(self, delivery: _Delivery) -> tuple[int | None, str | None]:
         try:
-            status = self._transport().post(delivery.url, delivery.body, _headers(delivery))
+            started_at, started = self._clock(), time.monotonic()
+            outcome = self._attempt(delivery)
+            latency_s = time.monotonic() - started
+            result = self._record(delivery, started_at, round(latency_s * 1000), outcome)
+            if self._metrics is not None:
+                self._metrics.attempt(result, latency_s)
+                if result == "delivered":
+                    self._metrics.delivered((self._clock() - delivery.created_at).total_seconds())
+        except Exception:  # the event keeps its lease and is tried again when it runs out
+            log.exception("webhook %s: recording the attempt failed", delivery.event_id)
+        finally:
+            self._in_flight.release(delivery.run_id, delivery.host)
+            self._wake.set()
+
+    def _attempt(self, delivery: _Delivery) -> _Outcome:
+        try:
+            headers = _headers(delivery, int(self._clock().timestamp()))
+            result = self._transport().post(delivery.url, delivery.body, headers)
         except (httpx.HTTPError, TileworkError, OSError) as exc:
-            return None, f"{type(exc).__name__}: {exc}"
+            return _Outcome(None, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a broken transport must not wedge the run's queue
             log.exception("webhook transport raised unexpectedly")
-            return None, f"{type(exc).__name__}: {exc}"
-        return status, None if 200 <= status < 300 else f"HTTP {status}"
+            return _Outcome(None, f"{type(exc).__name__}: {exc}")
+        status = result.status_code
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+        return _Outcome(status, error, result.excerpt, result.retry_after)
 
-    def _record(self, delivery: _Delivery, status: int | None, error: str | None) -> None:
+    def _record(
+        self, delivery: _Delivery, started_at: datetime, latency_ms: int, outcome: _Outcome
+    ) -> str:
+        """Log the attempt and settle the event; returns the outcome's metric label."""
         now = self._clock()
         with unit_of_work(self._sessions) as session:
             event = session.get(WebhookEvent, delivery.event_id)
-            if event is None or event.delivery_status != "pending":
-                return  # settled elsewhere meanwhile (e.g. re-sent or cancelled by hand)
+            if event is None:
+                return "dropped"
+            session.add(_attempt_row(session, delivery, started_at, latency_ms, outcome))
+            if event.delivery_status != "pending":
+                return "dropped"  # settled elsewhere meanwhile: the attempt is still logged
             event.attempts += 1
-            event.last_status_code, event.last_error = status, error
-            if error is None:
-                event.delivery_status, event.delivered_at, event.next_attempt_at = (
-                    "delivered",
-                    now,
-                    None,
-                )
-            elif status == GONE or event.attempts >= self._settings.webhook_max_attempts:
-                event.delivery_status, event.next_attempt_at = "failed", None
-            else:
-                event.next_attempt_at = now + timedelta(seconds=self._backoff(event.attempts))
-        log.info("webhook %s seq %s: %s", delivery.event_id, delivery.seq, error or "delivered")
+            event.last_status_code, event.last_error = outcome.status_code, outcome.error
+            result = self._settle(event, outcome, now)
+        log.info(
+            "webhook %s seq %s: %s", delivery.event_id, delivery.seq, outcome.error or "delivered"
+        )
+        return result
 
-    def _backoff(self, attempts: int) -> float:
-        delay: float = self._settings.webhook_retry_base_seconds * 2.0 ** (attempts - 1)
-        return min(delay, MAX_BACKOFF_SECONDS)
+    def _settle(self, event: WebhookEvent, outcome: _Outcome, now: datetime) -> str:
+        if outcome.error is None:
+            event.delivery_status, event.delivered_at = "delivered", now
+            event.next_attempt_at = None
+            return "delivered"
+        delay = None
+        if outcome.status_code != GONE:
+            delay = next_delay(
+                self._settings.webhook_retry_schedule,
+                event.attempts,
+                retry_after=outcome.retry_after,
+                rng=self._rng,
+            )
+        if delay is None:  # 410, or the schedule is spent
+            event.delivery_status, event.next_attempt_at = "failed", None
+            return "gone" if outcome.status_code == GONE else "failed"
+        event.next_attempt_at = now + timedelta(seconds=delay)
+        return "retrying"
 
     def _seconds_until_due(self) -> float:
         with unit_of_work(self._sessions) as session:
@@ -220,6 +364,12 @@ class WebhookSender:
         if soonest is None:
             return _IDLE_WAIT
         return max(0.0, min((soonest - self._clock()).total_seconds(), _IDLE_WAIT))
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(_PARALLEL, thread_name_prefix="tilework-webhook")
+            return self._pool
 
     def _transport(self) -> WebhookTransport:
         if self._given_transport is not None:
@@ -232,6 +382,39 @@ class WebhookSender:
                     resolver=self._resolver,
                 )
             return self._own_transport
+
+
+def _attempt_row(
+    session: Session,
+    delivery: _Delivery,
+    started_at: datetime,
+    latency_ms: int,
+    outcome: _Outcome,
+) -> WebhookAttempt:
+    """The log row of this attempt, numbered after the event's earlier ones (redeliveries too)."""
+    earlier = select(func.max(WebhookAttempt.attempt)).where(
+        WebhookAttempt.event_id == delivery.event_id
+    )
+    return WebhookAttempt(
+        event_id=delivery.event_id,
+        attempt=(session.scalar(earlier) or 0) + 1,
+        started_at=started_at,
+        url=delivery.url,
+        status_code=outcome.status_code,
+        latency_ms=latency_ms,
+        error=outcome.error,
+        response_excerpt=outcome.excerpt,
+    )
+
+
+def _host(url: str) -> str:
+    """``host:port`` of ``url``: one receiver for the per-host cap (the URL if unparsable)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return url
+    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
+    return f"{parsed.host}:{port}"
 
 
 def _heads() -> Select[WebhookEvent]:
@@ -247,13 +430,19 @@ def _heads() -> Select[WebhookEvent]:
     )
 
 
-def _headers(delivery: _Delivery) -> dict[str, str]:
+def _headers(delivery: _Delivery, timestamp: int) -> dict[str, str]:
+    """The headers of one attempt at ``timestamp`` (unix seconds); signed when a secret is set."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": f"Tilework/{__version__}",
         "webhook-id": delivery.event_id,
         "X-Tilework-Sequence": str(delivery.seq),
     }
-    if delivery.secret:
-        headers["X-Mosaic-Signature"] = delivery.secret
+    if delivery.plaintext_secret:
+        headers["X-Mosaic-Signature"] = delivery.plaintext_secret
+    if delivery.signing_secrets:
+        headers["webhook-timestamp"] = str(timestamp)
+        headers["webhook-signature"] = signature_header(
+            list(delivery.signing_secrets), delivery.event_id, timestamp, delivery.body
+        )
     return headers

@@ -4,39 +4,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
 import tilework
+from tests.integration.webhooks.clock import FakeClock
 from tests.integration.webhooks.rows import add_events, events_of, make_run, payload
 from tests.support.receiver import ReceivedRequest, Receiver
 from tilework.config import Settings
 from tilework.webhooks.sender import WebhookSender
 
-BASE = 0.5  # retry base in seconds; the fake clock makes waiting unnecessary
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        # Ahead of the wall clock, so rows inserted during the test (due "now") are due.
-        self.now = datetime.now(UTC) + timedelta(minutes=1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+BASE = 0.5  # first retry delay in seconds; the fake clock makes waiting unnecessary
+SCHEDULE = (BASE, 2 * BASE)  # two retries: three attempts in all
 
 
 @pytest.fixture
 def webhook_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
-            "webhook_retry_base_seconds": BASE,
-            "webhook_max_attempts": 3,
+            "webhook_retry_schedule": SCHEDULE,
             "webhook_timeout_seconds": 5.0,
         }
     )
@@ -103,7 +92,12 @@ def test_events_committed_while_running_are_sent_after_wake(
         hooks.stop()
 
 
-def test_a_500_is_retried_with_backoff_and_holds_back_the_runs_later_events(
+def jittered(seconds: float) -> tuple[timedelta, timedelta]:
+    """The range a scheduled delay lands in once jittered (±10 %)."""
+    return timedelta(seconds=seconds * 0.9), timedelta(seconds=seconds * 1.1)
+
+
+def test_a_500_is_retried_on_schedule_and_holds_back_the_runs_later_events(
     sessions: sessionmaker[Session], sender: WebhookSender, receiver: Receiver, clock: FakeClock
 ) -> None:
     run = make_run(sessions, callback_url=receiver.url)
@@ -114,11 +108,13 @@ def test_a_500_is_retried_with_backoff_and_holds_back_the_runs_later_events(
     first, second = events_of(sessions, run)
     assert (first.delivery_status, first.attempts, first.last_status_code) == ("pending", 1, 500)
     assert first.last_error == "HTTP 500"
-    assert first.next_attempt_at == clock.now + timedelta(seconds=BASE)
+    assert first.next_attempt_at is not None
+    low, high = jittered(BASE)
+    assert low <= first.next_attempt_at - clock.now <= high
     assert (second.delivery_status, second.attempts) == ("pending", 0)
 
     assert sender.deliver_due_once() == 0  # not due yet, and seq 2 may not overtake seq 1
-    clock.advance(BASE)
+    clock.advance(BASE * 1.1)
     assert sender.deliver_due_once() == 1
     assert sender.deliver_due_once() == 1
     assert seqs(receiver.requests, run) == [1, 1, 2]
@@ -128,7 +124,7 @@ def test_a_500_is_retried_with_backoff_and_holds_back_the_runs_later_events(
     ]
 
 
-def test_backoff_doubles_then_the_event_fails_and_the_next_one_goes(
+def test_the_schedule_runs_out_then_the_event_fails_and_the_next_one_goes(
     sessions: sessionmaker[Session], sender: WebhookSender, receiver: Receiver, clock: FakeClock
 ) -> None:
     run = make_run(sessions, callback_url=receiver.url)
@@ -141,8 +137,9 @@ def test_backoff_doubles_then_the_event_fails_and_the_next_one_goes(
         assert due is not None
         delays.append((due - clock.now).total_seconds())
         clock.advance(delays[-1])
-    assert delays == [BASE, 2 * BASE]
-    sender.deliver_due_once()  # third and last attempt (webhook_max_attempts = 3)
+    for delay, scheduled in zip(delays, SCHEDULE, strict=True):
+        assert 0.9 * scheduled - 1e-3 <= delay <= 1.1 * scheduled + 1e-3
+    sender.deliver_due_once()  # third and last attempt: the schedule has two retries
     first = events_of(sessions, run)[0]
     assert (first.delivery_status, first.attempts, first.next_attempt_at) == ("failed", 3, None)
     assert sender.deliver_due_once() == 1
@@ -191,7 +188,7 @@ def test_a_receiver_that_is_down_then_up_gets_the_event(
         )
         assert event.last_error is not None and "ConnectError" in event.last_error
         down.listen()
-        clock.advance(BASE)
+        clock.advance(BASE * 1.1)
         sender.deliver_due_once()
         assert events_of(sessions, run)[0].delivery_status == "delivered"
         assert len(down.wait_for(1)) == 1
