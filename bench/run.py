@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench import run_latency
+from bench import run_latency, webhook_throughput
 
 
 def main() -> int:
     run_latency.main()
+    webhook_throughput.main()
     return 0
 
 

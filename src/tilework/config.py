@@ -62,7 +62,7 @@ class Settings(BaseSettings):
         36000,
         36000,
     )
-    webhook_max_per_host: int = Field(default=4, ge=1, le=256)  # deliveries in flight per host
+    webhook_max_per_host: int = Field(default=16, ge=1, le=64)  # deliveries in flight per host
     webhook_secret: SecretStr | None = None  # default secret for organizations without one
 
     @field_validator("webhook_retry_schedule", mode="before")

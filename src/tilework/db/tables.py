@@ -258,6 +258,8 @@ class WebhookEvent(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "seq"),
         Index("ix_webhook_events_pending", "delivery_status", "next_attempt_at"),
+        # Each run's lowest pending seq (the sender's "heads") straight from the index.
+        Index("ix_webhook_events_heads", "delivery_status", "run_id", "seq"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))

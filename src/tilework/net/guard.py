@@ -169,6 +169,9 @@ def pin_request(request: httpx.Request, resolved: ResolvedURL) -> None:
         request.extensions = {**request.extensions, "sni_hostname": resolved.host}
 
 
+_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=64)
+
+
 class PinnedTransport(httpx.BaseTransport):
     """Checks each request's URL with ``check_url`` and connects to the address it checked.
 
@@ -197,7 +200,8 @@ class PinnedTransport(httpx.BaseTransport):
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
-                pool = self._pools[key] = httpx.HTTPTransport()
+                # Keep-alive for as many connections as the sender runs at once.
+                pool = self._pools[key] = httpx.HTTPTransport(limits=_POOL_LIMITS)
                 if len(self._pools) > self._max_pools:
                     _, evicted = self._pools.popitem(last=False)
                     evicted.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import random
 import threading
 import time
@@ -47,7 +48,7 @@ __all__ = ["HttpxWebhookTransport", "TransportResult", "WebhookSender", "Webhook
 log = logging.getLogger(__name__)
 
 GONE = 410
-_PARALLEL = 16  # deliveries in flight at once (each to a different run)
+_PARALLEL = 64  # deliveries in flight at once (each to a different run); > the per-host cap
 _SCAN = 500  # due candidates looked at per pass (those of saturated hosts are skipped)
 _IDLE_WAIT = 5.0  # longest sleep between passes; wake() and finished deliveries cut it short
 
@@ -71,6 +72,16 @@ class _Outcome:
     error: str | None  # None: delivered
     excerpt: str | None = None
     retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class _Finished:
+    """An attempt that got its answer and waits to be recorded with the next group commit."""
+
+    delivery: _Delivery
+    started_at: datetime
+    latency_s: float
+    outcome: _Outcome
 
 
 class _InFlight:
@@ -125,6 +136,7 @@ class WebhookSender:
         self._rng = random.Random()
         self._in_flight = _InFlight(per_host=settings.webhook_max_per_host, total=_PARALLEL)
         self._pool: ThreadPoolExecutor | None = None
+        self._finished: queue.SimpleQueue[_Finished] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -150,6 +162,7 @@ class WebhookSender:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+        self._cycle(pick=False)
         with self._lock:
             if self._own_transport is not None:
                 self._own_transport.close()
@@ -163,7 +176,7 @@ class WebhookSender:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
-                started, held_back = self._dispatch()
+                started, held_back = self._cycle(pick=True)
                 if started:
                     continue
                 # Held back (host or run busy): a finished delivery wakes the loop.
@@ -180,14 +193,53 @@ class WebhookSender:
 
         Eligible means: the head of its run, and its host below ``webhook_max_per_host``.
         """
-        futures = self._submit(self._pick_due()[0])
+        self._cycle(pick=False)
+        futures = self._submit(self._pick_and_lease(pick=True)[1][0])
         wait(futures)
+        self._cycle(pick=False)
         return len(futures)
 
-    def _dispatch(self) -> tuple[int, bool]:
-        """Hand due events to the pool without waiting; (started, some were held back)."""
-        picked, held_back = self._pick_due()
+    def _cycle(self, *, pick: bool) -> tuple[int, bool]:
+        """Record finished attempts and lease the next due events in ONE transaction, then hand
+        those to the pool; (how many started, whether some due ones were held back).
+
+        One write transaction per cycle, whatever the number of attempts (group commit), is what
+        keeps delivery fast on SQLite, where the database lock is the scarce resource.
+        """
+        (batch, results), (picked, held_back) = self._pick_and_lease(pick=pick)
+        self._observe(batch, results)
         return len(self._submit(picked)), held_back
+
+    def _pick_and_lease(
+        self, *, pick: bool
+    ) -> tuple[tuple[list[_Finished], list[str]], tuple[list[_Delivery], bool]]:
+        batch: list[_Finished] = []
+        while not self._finished.empty():
+            batch.append(self._finished.get_nowait())
+        picked: tuple[list[_Delivery], bool] = ([], False)
+        released = False
+        try:
+            with unit_of_work(self._sessions) as session:
+                now = self._clock()
+                results = [self._record(session, item, now) for item in batch]
+                session.flush()
+                # The outcomes are in this transaction: each run's next event may go now.
+                self._release(batch)
+                released = True
+                if pick:
+                    picked = self._pick_due(session, now)
+        except Exception:  # the events keep their lease and are tried again when it runs out
+            log.exception("webhook: recording %d attempts failed", len(batch))
+            if not released:
+                self._release(batch)
+            for delivery in picked[0]:
+                self._in_flight.release(delivery.run_id, delivery.host)
+            return ([], []), ([], True)
+        return (batch, results), picked
+
+    def _release(self, batch: list[_Finished]) -> None:
+        for item in batch:
+            self._in_flight.release(item.delivery.run_id, item.delivery.host)
 
     def _submit(self, picked: list[_Delivery]) -> list[Future[None]]:
         if not picked:
@@ -195,11 +247,10 @@ class WebhookSender:
         pool = self._executor()
         return [pool.submit(self._deliver, delivery) for delivery in picked]
 
-    def _pick_due(self) -> tuple[list[_Delivery], bool]:
+    def _pick_due(self, session: Session, now: datetime) -> tuple[list[_Delivery], bool]:
         """Lease due heads that have a free slot; (them, whether any due one was held back)."""
         if self._in_flight.free() == 0:
             return [], True  # every slot busy: a finished delivery wakes the loop
-        now = self._clock()
         due = or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now)
         stmt = (
             _heads()
@@ -216,20 +267,19 @@ class WebhookSender:
         picked: list[_Delivery] = []
         held_back = False
         try:
-            with unit_of_work(self._sessions) as session:
-                for event, org in session.execute(stmt):
-                    if not event.callback_url:  # nowhere to send: stream-only from now on
-                        event.delivery_status = "none"
-                        continue
-                    delivery = self._delivery(event, org, now)
-                    if not self._in_flight.take(delivery.run_id, delivery.host):
-                        held_back = True
-                        continue
-                    picked.append(delivery)
-                    event.next_attempt_at = lease_until
-                    if self._in_flight.free() == 0:
-                        held_back = True  # there may be more: looked at once a slot frees
-                        break
+            for event, org in session.execute(stmt):
+                if not event.callback_url:  # nowhere to send: stream-only from now on
+                    event.delivery_status = "none"
+                    continue
+                delivery = self._delivery(event, org, now)
+                if not self._in_flight.take(delivery.run_id, delivery.host):
+                    held_back = True
+                    continue
+                picked.append(delivery)
+                event.next_attempt_at = lease_until
+                if self._in_flight.free() == 0:
+                    held_back = True  # there may be more: looked at once a slot frees
+                    break
         except BaseException:
             for delivery in picked:
                 self._in_flight.release(delivery.run_id, delivery.host)
@@ -290,20 +340,20 @@ class WebhookSender:
         }
 
     def _deliver(self, delivery: _Delivery) -> None:
-        try:
-            started_at, started = self._clock(), time.monotonic()
-            outcome = self._attempt(delivery)
-            latency_s = time.monotonic() - started
-            result = self._record(delivery, started_at, round(latency_s * 1000), outcome)
-            if self._metrics is not None:
-                self._metrics.attempt(result, latency_s)
-                if result == "delivered":
-                    self._metrics.delivered((self._clock() - delivery.created_at).total_seconds())
-        except Exception:  # the event keeps its lease and is tried again when it runs out
-            log.exception("webhook %s: recording the attempt failed", delivery.event_id)
-        finally:
-            self._in_flight.release(delivery.run_id, delivery.host)
-            self._wake.set()
+        """One attempt, on a pool thread; the outcome is recorded by the loop's group commit."""
+        started_at, started = self._clock(), time.monotonic()
+        outcome = self._attempt(delivery)
+        self._finished.put(_Finished(delivery, started_at, time.monotonic() - started, outcome))
+        self._wake.set()
+
+    def _observe(self, batch: list[_Finished], results: list[str]) -> None:
+        if self._metrics is None:
+            return
+        now = self._clock()
+        for item, result in zip(batch, results, strict=True):
+            self._metrics.attempt(result, item.latency_s)
+            if result == "delivered":
+                self._metrics.delivered((now - item.delivery.created_at).total_seconds())
 
     def _attempt(self, delivery: _Delivery) -> _Outcome:
         try:
@@ -318,25 +368,22 @@ class WebhookSender:
         error = None if 200 <= status < 300 else f"HTTP {status}"
         return _Outcome(status, error, result.excerpt, result.retry_after)
 
-    def _record(
-        self, delivery: _Delivery, started_at: datetime, latency_ms: int, outcome: _Outcome
-    ) -> str:
+    def _record(self, session: Session, item: _Finished, now: datetime) -> str:
         """Log the attempt and settle the event; returns the outcome's metric label."""
-        now = self._clock()
-        with unit_of_work(self._sessions) as session:
-            event = session.get(WebhookEvent, delivery.event_id)
-            if event is None:
-                return "dropped"
-            session.add(_attempt_row(session, delivery, started_at, latency_ms, outcome))
-            if event.delivery_status != "pending":
-                return "dropped"  # settled elsewhere meanwhile: the attempt is still logged
-            event.attempts += 1
-            event.last_status_code, event.last_error = outcome.status_code, outcome.error
-            result = self._settle(event, outcome, now)
-        log.info(
+        delivery, outcome = item.delivery, item.outcome
+        event = session.get(WebhookEvent, delivery.event_id)
+        if event is None:
+            return "dropped"
+        latency_ms = round(item.latency_s * 1000)
+        session.add(_attempt_row(session, delivery, item.started_at, latency_ms, outcome))
+        if event.delivery_status != "pending":
+            return "dropped"  # settled elsewhere meanwhile: the attempt is still logged
+        event.attempts += 1
+        event.last_status_code, event.last_error = outcome.status_code, outcome.error
+        log.debug(
             "webhook %s seq %s: %s", delivery.event_id, delivery.seq, outcome.error or "delivered"
         )
-        return result
+        return self._settle(event, outcome, now)
 
     def _settle(self, event: WebhookEvent, outcome: _Outcome, now: datetime) -> str:
         if outcome.error is None:

@@ -1,4 +1,4 @@
-"""webhook secret settings: rotation overlap and the plaintext header switch
+"""webhook secret settings (rotation overlap, plaintext header switch) and the outbox heads index
 
 Revision ID: 0003_webhook_secret_settings
 Revises: 0002_webhook_attempts
@@ -28,9 +28,15 @@ def upgrade() -> None:
                 "webhook_plaintext_header", sa.Boolean(), nullable=False, server_default=sa.true()
             )
         )
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_webhook_events_heads", ["delivery_status", "run_id", "seq"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_events_heads")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.drop_column("webhook_plaintext_header")
         batch_op.drop_column("webhook_previous_secret_until")

@@ -1,0 +1,185 @@
+"""Webhook delivery throughput and latency: 10,000 events of 100 runs to a loopback receiver.
+
+Embedded defaults (SQLite in a temp data dir, the real ``WebhookSender`` with its httpx
+transport, signing on). Events are committed the way the engine commits them — in small
+transactions, round-robin over the runs, at a steady offered rate — and the receiver records
+when each arrives. Latency is commit → receipt; throughput is deliveries over the wall time
+from the first commit to the last receipt.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from tilework.config import Settings
+from tilework.db.migrate import upgrade
+from tilework.db.session import make_engine, make_session_factory, unit_of_work
+from tilework.db.tables import Agent, Organization, Run, WebhookEvent, utcnow
+from tilework.webhooks.sender import WebhookSender
+
+RUNS = 100
+EVENTS_PER_RUN = 100
+BATCH = 20  # events per commit, like one engine transaction emitting a few events
+OFFERED_PER_SECOND = float(os.environ.get("BENCH_WEBHOOK_RATE", "1500"))  # events offered per s
+
+
+RECEIVER = r"""
+import sys, threading, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+lock = threading.Lock()
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real receivers answer
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        line = f"{self.headers['webhook-id']} {time.time()}\n"
+        with lock:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+class _Receiver:
+    """The customer's server, in its own process (it must not share our interpreter's GIL)."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", RECEIVER], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.process.stdout.readline())}/hook"
+        self.received: dict[str, float] = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            event_id, at = line.split()
+            self.received[event_id] = float(at)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def _runs(sessions: Any, url: str) -> list[str]:
+    with unit_of_work(sessions) as session:
+        org = Organization(name="bench", slug="bench", webhook_secret="bench-secret-123")
+        session.add(org)
+        session.flush()
+        agent = Agent(organization_id=org.id, name="bench")
+        session.add(agent)
+        session.flush()
+        runs = [
+            Run(organization_id=org.id, agent_id=agent.id, callback_url=url) for _ in range(RUNS)
+        ]
+        session.add_all(runs)
+        session.flush()
+        return [run.id for run in runs]
+
+
+def _payload(run_id: str, seq: int) -> dict[str, Any]:
+    return {
+        "flag": "RUN_PROGRESS",
+        "agent_id": "bench",
+        "run_id": run_id,
+        "status": "running",
+        "node_status_counts": {"completed": seq, "in_progress": 1, "failed": 0},
+        "triggered_by": None,
+        "updated_nodes": [
+            {"original_node_id": "n", "status": "running", "status_message": None,
+             "errors": [], "outputs": []}
+        ],
+    }  # fmt: skip
+
+
+def _offer(sessions: Any, runs: list[str], url: str, sender: WebhookSender) -> dict[str, datetime]:
+    committed: dict[str, datetime] = {}
+    pending = [(run, seq) for seq in range(1, EVENTS_PER_RUN + 1) for run in runs]
+    started = time.monotonic()
+    for index in range(0, len(pending), BATCH):
+        due = started + index / OFFERED_PER_SECOND
+        time.sleep(max(0.0, due - time.monotonic()))
+        with unit_of_work(sessions) as session:
+            rows = [
+                WebhookEvent(run_id=run, seq=seq, flag="RUN_PROGRESS", payload=_payload(run, seq),
+                             callback_url=url, next_attempt_at=utcnow())
+                for run, seq in pending[index : index + BATCH]
+            ]  # fmt: skip
+            session.add_all(rows)
+        now = utcnow()  # committed: the clock starts here
+        committed.update((row.id, now) for row in rows)
+        sender.wake()
+    return committed
+
+
+def measure() -> dict[str, float]:
+    receiver = _Receiver()
+    url = receiver.url
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(
+            data_dir=Path(tmp), allow_private_urls=True, webhook_secret=SecretStr("bench")
+        )
+        engine = make_engine(settings.database_url)
+        upgrade(engine)
+        sessions = make_session_factory(engine)
+        runs = _runs(sessions, url)
+        sender = WebhookSender(sessions, settings)
+        sender.start()
+        first_commit = time.time()
+        committed = _offer(sessions, runs, url, sender)
+        deadline = time.monotonic() + 300
+        while len(receiver.received) < len(committed) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sender.stop()
+        engine.dispose()
+    receiver.close()
+    latencies = sorted(
+        (receiver.received[event_id] - at.timestamp()) * 1000
+        for event_id, at in committed.items()
+        if event_id in receiver.received
+    )
+    last = max(receiver.received.values())
+    return {
+        "delivered": len(latencies),
+        "offered": len(committed),
+        "per_second": len(latencies) / (last - first_commit),
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+    }
+
+
+def main() -> None:
+    result = measure()
+    print(f"webhook_offered_rate {OFFERED_PER_SECOND:.0f} /s")
+    print(f"webhook_events_delivered {result['delivered']:.0f} of {result['offered']:.0f}")
+    print(f"webhook_deliveries_per_second {result['per_second']:.0f} /s")
+    print(f"webhook_commit_to_receipt_p50 {result['p50_ms']:.1f} ms")
+    print(f"webhook_commit_to_receipt_p99 {result['p99_ms']:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
