@@ -43,6 +43,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     api_key: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -57,6 +58,7 @@ class Server:
             "TILEWORK_ALLOW_PRIVATE_URLS": "true",
             "TILEWORK_WORKERS": "2",
             "TILEWORK_WEBHOOK_RETRY_SCHEDULE": "0,0.2,0.5,1,1",
+            **self.extra_env,
         }
 
     def start(self) -> None:

@@ -148,3 +148,44 @@ def test_server_stopped_mid_run_then_restarted_completes_the_run(
     with crash_server.client() as api:
         run = api.get(f"/agent_run/{run_id}").json()
         assert run["status"] == "completed" and len(run["outputs"]) == 1
+
+
+def test_events_committed_before_a_kill9_are_delivered_after_the_restart(
+    crash_server: Server, clips: Callable[..., Path]
+) -> None:
+    """The receiver is down while the run happens, so every event is still in the outbox when
+    the server is killed; after the restart each arrives once the receiver is up, in order."""
+    down = Receiver(listening=False)
+    # Retry every second for a while: no event may run out of attempts while the receiver is down.
+    crash_server.extra_env["TILEWORK_WEBHOOK_RETRY_SCHEDULE"] = ",".join(["1"] * 30)
+    crash_server.stop()
+    crash_server.start()
+    try:
+        with crash_server.client() as api:
+            ids = node_type_ids(api)
+            agent = create_agent(
+                api,
+                [{"ref": "in", "type": ids["video input"]},
+                 {"ref": "out", "type": ids["render"], "params": {"resolution": "426x240"}}],
+                [["in", "out"]],
+            )  # fmt: skip
+            video_id = upload_video(api, clips(seconds=2))
+            run_id = api.post(
+                f"/agent/{agent['agent']['id']}/run",
+                json={"video_ids": [video_id], "callback_url": down.url},
+            ).json()["run_id"]
+            finished = wait_for_run(api, run_id)
+            assert finished["status"] == "completed"
+            log = api.get(f"/agent_run/{run_id}/webhooks").json()["events"]
+        assert log and all(e["delivery_status"] == "pending" for e in log)
+        crash_server.kill9()
+        down.listen()
+        crash_server.start()
+        events = run_events(down, run_id, timeout=60)
+        check_event_shapes(events)
+        by_seq = {int(r.headers["x-tilework-sequence"]): r.headers["webhook-id"]
+                  for r in down.requests}  # fmt: skip
+        assert by_seq == {e["seq"]: e["id"] for e in log}  # same ids as committed before the kill
+        assert [int(r.headers["x-tilework-sequence"]) for r in down.requests] == sorted(by_seq)
+    finally:
+        down.close()
