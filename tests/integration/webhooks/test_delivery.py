@@ -7,7 +7,6 @@ well under a second per test.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -27,20 +26,6 @@ def webhook_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"webhook_retry_schedule": (0.5, 1.0, 2.0), "webhook_timeout_seconds": 2.0}
     )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sender(
-    sessions: sessionmaker[Session], webhook_settings: Settings, clock: FakeClock
-) -> Iterator[WebhookSender]:
-    hooks = WebhookSender(sessions, webhook_settings, clock=clock)
-    yield hooks
-    hooks.stop()
 
 
 def attempts_of(sessions: sessionmaker[Session], event_id: str) -> list[WebhookAttempt]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -29,20 +28,6 @@ def webhook_settings(settings: Settings) -> Settings:
             "webhook_timeout_seconds": 5.0,
         }
     )
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sender(
-    sessions: sessionmaker[Session], webhook_settings: Settings, clock: FakeClock
-) -> Iterator[WebhookSender]:
-    hooks = WebhookSender(sessions, webhook_settings, clock=clock)
-    yield hooks
-    hooks.stop()
 
 
 def seqs(requests: list[ReceivedRequest], run_id: str) -> list[int]:
