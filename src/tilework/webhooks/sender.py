@@ -20,10 +20,8 @@ import random
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,17 +29,23 @@ import httpx
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tilework import __version__
 from tilework.config import Settings
 from tilework.db.session import unit_of_work
 from tilework.db.tables import Organization, Run, WebhookAttempt, WebhookEvent, utcnow
 from tilework.errors import TileworkError
 from tilework.net.guard import Resolver
 from tilework.webhooks import secrets
+from tilework.webhooks.delivery import (
+    Delivery,
+    Finished,
+    InFlight,
+    Outcome,
+    delivery_headers,
+    host_of,
+)
 from tilework.webhooks.metrics import DeliveryMetrics
 from tilework.webhooks.retries import next_delay
 from tilework.webhooks.transport import HttpxWebhookTransport, TransportResult, WebhookTransport
-from tilework.webhooks.verify import signature_header
 
 __all__ = ["HttpxWebhookTransport", "TransportResult", "WebhookSender", "WebhookTransport"]
 
@@ -51,68 +55,6 @@ GONE = 410
 _PARALLEL = 64  # deliveries in flight at once (each to a different run); > the per-host cap
 _SCAN = 500  # due candidates looked at per pass (those of saturated hosts are skipped)
 _IDLE_WAIT = 5.0  # longest sleep between passes; wake() and finished deliveries cut it short
-
-
-@dataclass(frozen=True)
-class _Delivery:
-    event_id: str
-    seq: int
-    url: str
-    body: bytes
-    signing_secrets: tuple[str, ...]  # Standard Webhooks: one v1 signature per active secret
-    plaintext_secret: str | None  # Mosaic's X-Mosaic-Signature, unless turned off
-    created_at: datetime
-    run_id: str = ""
-    host: str = ""  # the per-host cap's key: "host:port"
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    status_code: int | None  # None: no answer (connection error, timeout, refused URL)
-    error: str | None  # None: delivered
-    excerpt: str | None = None
-    retry_after: float | None = None
-
-
-@dataclass(frozen=True)
-class _Finished:
-    """An attempt that got its answer and waits to be recorded with the next group commit."""
-
-    delivery: _Delivery
-    started_at: datetime
-    latency_s: float
-    outcome: _Outcome
-
-
-class _InFlight:
-    """Deliveries under way here: one per run, ``per_host`` per host, ``total`` in all."""
-
-    def __init__(self, *, per_host: int, total: int) -> None:
-        self._per_host, self._total = per_host, total
-        self._hosts: Counter[str] = Counter()
-        self._runs: set[str] = set()
-        self._lock = threading.Lock()
-
-    def free(self) -> int:
-        with self._lock:
-            return self._total - len(self._runs)
-
-    def take(self, run_id: str, host: str) -> bool:
-        with self._lock:
-            if run_id in self._runs or len(self._runs) >= self._total:
-                return False
-            if self._hosts[host] >= self._per_host:
-                return False
-            self._runs.add(run_id)
-            self._hosts[host] += 1
-            return True
-
-    def release(self, run_id: str, host: str) -> None:
-        with self._lock:
-            self._runs.discard(run_id)
-            self._hosts[host] -= 1
-            if self._hosts[host] <= 0:
-                del self._hosts[host]
 
 
 class WebhookSender:
@@ -134,9 +76,9 @@ class WebhookSender:
         self._clock = clock or utcnow
         self._resolver = resolver
         self._rng = random.Random()
-        self._in_flight = _InFlight(per_host=settings.webhook_max_per_host, total=_PARALLEL)
+        self._in_flight = InFlight(per_host=settings.webhook_max_per_host, total=_PARALLEL)
         self._pool: ThreadPoolExecutor | None = None
-        self._finished: queue.SimpleQueue[_Finished] = queue.SimpleQueue()
+        self._finished: queue.SimpleQueue[Finished] = queue.SimpleQueue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -212,11 +154,11 @@ class WebhookSender:
 
     def _pick_and_lease(
         self, *, pick: bool
-    ) -> tuple[tuple[list[_Finished], list[str]], tuple[list[_Delivery], bool]]:
-        batch: list[_Finished] = []
+    ) -> tuple[tuple[list[Finished], list[str]], tuple[list[Delivery], bool]]:
+        batch: list[Finished] = []
         while not self._finished.empty():
             batch.append(self._finished.get_nowait())
-        picked: tuple[list[_Delivery], bool] = ([], False)
+        picked: tuple[list[Delivery], bool] = ([], False)
         released = False
         try:
             with unit_of_work(self._sessions) as session:
@@ -237,17 +179,17 @@ class WebhookSender:
             return ([], []), ([], True)
         return (batch, results), picked
 
-    def _release(self, batch: list[_Finished]) -> None:
+    def _release(self, batch: list[Finished]) -> None:
         for item in batch:
             self._in_flight.release(item.delivery.run_id, item.delivery.host)
 
-    def _submit(self, picked: list[_Delivery]) -> list[Future[None]]:
+    def _submit(self, picked: list[Delivery]) -> list[Future[None]]:
         if not picked:
             return []
         pool = self._executor()
         return [pool.submit(self._deliver, delivery) for delivery in picked]
 
-    def _pick_due(self, session: Session, now: datetime) -> tuple[list[_Delivery], bool]:
+    def _pick_due(self, session: Session, now: datetime) -> tuple[list[Delivery], bool]:
         """Lease due heads that have a free slot; (them, whether any due one was held back)."""
         if self._in_flight.free() == 0:
             return [], True  # every slot busy: a finished delivery wakes the loop
@@ -264,7 +206,7 @@ class WebhookSender:
         # A lease: a second sender (another process) skips these while this one tries them; if
         # this process dies mid-attempt, the event is due again when the lease runs out.
         lease_until = now + timedelta(seconds=2 * self._settings.webhook_timeout_seconds + 10)
-        picked: list[_Delivery] = []
+        picked: list[Delivery] = []
         held_back = False
         try:
             for event, org in session.execute(stmt):
@@ -286,23 +228,27 @@ class WebhookSender:
             raise
         return picked, held_back
 
-    def _delivery(self, event: WebhookEvent, org: Organization, now: datetime) -> _Delivery:
-        configured = self._settings.webhook_secret
-        default = configured.get_secret_value() if configured else None
-        body = json.dumps(event.payload, separators=(",", ":")).encode()
+    def _delivery(self, event: WebhookEvent, org: Organization, now: datetime) -> Delivery:
         assert event.callback_url is not None
-        url = event.callback_url
-        return _Delivery(
+        signing, plaintext = self._secrets(org, now)
+        return Delivery(
             event.id,
             event.seq,
-            url,
-            body,
-            signing_secrets=tuple(secrets.signing_secrets(org, now, default)),
-            plaintext_secret=secrets.plaintext_secret(org, default),
+            event.callback_url,
+            json.dumps(event.payload, separators=(",", ":")).encode(),
+            signing_secrets=signing,
+            plaintext_secret=plaintext,
             created_at=event.created_at,
             run_id=event.run_id,
-            host=_host(url),
+            host=host_of(event.callback_url),
         )
+
+    def _secrets(self, org: Organization, now: datetime) -> tuple[tuple[str, ...], str | None]:
+        """(the secrets that sign now, the plaintext header's value) for ``org``."""
+        configured = self._settings.webhook_secret
+        default = configured.get_secret_value() if configured else None
+        signing = tuple(secrets.signing_secrets(org, now, default))
+        return signing, secrets.plaintext_secret(org, default)
 
     def send_test(self, org: Organization, url: str) -> dict[str, Any]:
         """``POST /webhooks/test``: one signed ``TEST`` event to ``url`` now, not stored."""
@@ -316,15 +262,14 @@ class WebhookSender:
             "organization_id": org.id,
             "test_data": {"status": "test", "description": "Sent by POST /webhooks/test"},
         }
-        configured = self._settings.webhook_secret
-        default = configured.get_secret_value() if configured else None
-        delivery = _Delivery(
+        signing, plaintext = self._secrets(org, now)
+        delivery = Delivery(
             event_id,
             0,
             url,
             json.dumps(payload, separators=(",", ":")).encode(),
-            signing_secrets=tuple(secrets.signing_secrets(org, now, default)),
-            plaintext_secret=secrets.plaintext_secret(org, default),
+            signing_secrets=signing,
+            plaintext_secret=plaintext,
             created_at=now,
         )
         started = time.monotonic()
@@ -339,14 +284,14 @@ class WebhookSender:
             "response_excerpt": outcome.excerpt,
         }
 
-    def _deliver(self, delivery: _Delivery) -> None:
+    def _deliver(self, delivery: Delivery) -> None:
         """One attempt, on a pool thread; the outcome is recorded by the loop's group commit."""
         started_at, started = self._clock(), time.monotonic()
         outcome = self._attempt(delivery)
-        self._finished.put(_Finished(delivery, started_at, time.monotonic() - started, outcome))
+        self._finished.put(Finished(delivery, started_at, time.monotonic() - started, outcome))
         self._wake.set()
 
-    def _observe(self, batch: list[_Finished], results: list[str]) -> None:
+    def _observe(self, batch: list[Finished], results: list[str]) -> None:
         if self._metrics is None:
             return
         now = self._clock()
@@ -355,20 +300,20 @@ class WebhookSender:
             if result == "delivered":
                 self._metrics.delivered((now - item.delivery.created_at).total_seconds())
 
-    def _attempt(self, delivery: _Delivery) -> _Outcome:
+    def _attempt(self, delivery: Delivery) -> Outcome:
         try:
-            headers = _headers(delivery, int(self._clock().timestamp()))
+            headers = delivery_headers(delivery, int(self._clock().timestamp()))
             result = self._transport().post(delivery.url, delivery.body, headers)
         except (httpx.HTTPError, TileworkError, OSError) as exc:
-            return _Outcome(None, f"{type(exc).__name__}: {exc}")
+            return Outcome(None, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a broken transport must not wedge the run's queue
             log.exception("webhook transport raised unexpectedly")
-            return _Outcome(None, f"{type(exc).__name__}: {exc}")
+            return Outcome(None, f"{type(exc).__name__}: {exc}")
         status = result.status_code
         error = None if 200 <= status < 300 else f"HTTP {status}"
-        return _Outcome(status, error, result.excerpt, result.retry_after)
+        return Outcome(status, error, result.excerpt, result.retry_after)
 
-    def _record(self, session: Session, item: _Finished, now: datetime) -> str:
+    def _record(self, session: Session, item: Finished, now: datetime) -> str:
         """Log the attempt and settle the event; returns the outcome's metric label."""
         delivery, outcome = item.delivery, item.outcome
         event = session.get(WebhookEvent, delivery.event_id)
@@ -385,7 +330,7 @@ class WebhookSender:
         )
         return self._settle(event, outcome, now)
 
-    def _settle(self, event: WebhookEvent, outcome: _Outcome, now: datetime) -> str:
+    def _settle(self, event: WebhookEvent, outcome: Outcome, now: datetime) -> str:
         if outcome.error is None:
             event.delivery_status, event.delivered_at = "delivered", now
             event.next_attempt_at = None
@@ -433,10 +378,10 @@ class WebhookSender:
 
 def _attempt_row(
     session: Session,
-    delivery: _Delivery,
+    delivery: Delivery,
     started_at: datetime,
     latency_ms: int,
-    outcome: _Outcome,
+    outcome: Outcome,
 ) -> WebhookAttempt:
     """The log row of this attempt, numbered after the event's earlier ones (redeliveries too)."""
     earlier = select(func.max(WebhookAttempt.attempt)).where(
@@ -454,16 +399,6 @@ def _attempt_row(
     )
 
 
-def _host(url: str) -> str:
-    """``host:port`` of ``url``: one receiver for the per-host cap (the URL if unparsable)."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        return url
-    port = parsed.port or {"http": 80, "https": 443}.get(parsed.scheme, 0)
-    return f"{parsed.host}:{port}"
-
-
 def _heads() -> Select[WebhookEvent]:
     """Each run's lowest-seq pending event: the only one of the run allowed to be sent."""
     lowest = (
@@ -475,21 +410,3 @@ def _heads() -> Select[WebhookEvent]:
     return select(WebhookEvent).join(
         lowest, (WebhookEvent.run_id == lowest.c.run_id) & (WebhookEvent.seq == lowest.c.seq)
     )
-
-
-def _headers(delivery: _Delivery, timestamp: int) -> dict[str, str]:
-    """The headers of one attempt at ``timestamp`` (unix seconds); signed when a secret is set."""
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": f"Tilework/{__version__}",
-        "webhook-id": delivery.event_id,
-        "X-Tilework-Sequence": str(delivery.seq),
-    }
-    if delivery.plaintext_secret:
-        headers["X-Mosaic-Signature"] = delivery.plaintext_secret
-    if delivery.signing_secrets:
-        headers["webhook-timestamp"] = str(timestamp)
-        headers["webhook-signature"] = signature_header(
-            list(delivery.signing_secrets), delivery.event_id, timestamp, delivery.body
-        )
-    return headers
