@@ -30,7 +30,7 @@ from tilework.engine.compile import RunPlan, TemplateNode, compile_plan
 from tilework.engine.context import EngineContext
 from tilework.engine.schemas import RunRequest
 from tilework.engine.statuses import NODE_RESUMABLE, RUN_TERMINAL
-from tilework.engine.tasks import create_task, run_input_tile
+from tilework.engine.tasks import requeue_task, run_input_tile
 from tilework.errors import ConflictError, NotFoundError
 
 
@@ -209,7 +209,7 @@ class RunService:
                 )
             ).all()
             for task in tasks:
-                create_task(self.ctx, session, task=task)
+                requeue_task(self.ctx, session, task)
             if tasks:
                 requeued.append(node.id)
         return ResumeResult(run.id, len(requeued), considered, requeued)

@@ -22,30 +22,34 @@ from tilework.tiles.base import TileContext
 EXECUTE_TASK = "engine.execute_task"
 
 
-def create_task(
+def queue_task(
     ctx: EngineContext,
     session: Session,
     *,
-    task: Task | None = None,
-    run_id: str = "",
-    run_node_id: str = "",
-    item_key: str = "",
-    timeline: dict[str, Any] | None = None,
+    run_id: str,
+    run_node_id: str,
+    item_key: str,
+    timeline: dict[str, Any],
 ) -> Task:
-    """Queue a new task, or re-queue ``task``; its job commits with the caller's transaction."""
-    if task is None:
-        task = Task(
-            run_id=run_id, run_node_id=run_node_id, item_key=item_key, input_timeline=timeline
-        )
-        session.add(task)
-        session.flush()
-    else:
-        task.status, task.error, task.progress, task.eta_seconds = "queued", None, None, None
-        task.started_at = task.finished_at = None
+    """A new task for one item; its job commits with the caller's transaction."""
+    task = Task(run_id=run_id, run_node_id=run_node_id, item_key=item_key, input_timeline=timeline)
+    session.add(task)
+    session.flush()
+    _defer(ctx, session, task)
+    return task
+
+
+def requeue_task(ctx: EngineContext, session: Session, task: Task) -> None:
+    """Run a failed or cancelled task again (resume), with a fresh job."""
+    task.status, task.error, task.progress, task.eta_seconds = "queued", None, None, None
+    task.started_at = task.finished_at = None
+    _defer(ctx, session, task)
+
+
+def _defer(ctx: EngineContext, session: Session, task: Task) -> None:
     task.job_id = ctx.dispatcher.defer(
         session, EXECUTE_TASK, {"task_id": task.id}, queueing_lock=f"task:{task.id}"
     )
-    return task
 
 
 def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict[str, Any]]) -> int:
@@ -61,7 +65,7 @@ def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict
                 select(Task.id).where(Task.run_node_id == child, Task.item_key == key)
             )
             if exists is None:
-                create_task(
+                queue_task(
                     ctx,
                     session,
                     run_id=task.run_id,

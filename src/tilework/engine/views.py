@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tilework.agents.service import node_type_ref
 from tilework.db.tables import Render, Run, RunInput, RunNode, Task
 from tilework.engine.statuses import count_nodes
 from tilework.storage.signing import UrlSigner
@@ -122,16 +123,6 @@ def run_summary(session: Session, run: Run, signer: UrlSigner) -> dict[str, Any]
     }
 
 
-def node_type_object(tiles: TileRegistry, node_type_id: str) -> dict[str, Any]:
-    tile = tiles.get(node_type_id)
-    return {
-        "node_type_id": tile.type_id,
-        "node_type_name": tile.name,
-        "docs_url": getattr(tile, "docs_url", None),
-        "params_docs_url": getattr(tile, "params_docs_url", None),
-    }
-
-
 def nodes_view(session: Session, run: Run, tiles: TileRegistry) -> dict[str, Any]:
     """``GET /agent_run/{run_id}/nodes`` (plus [ext] the ffmpeg commands of its renders)."""
     errors = node_errors(session, run.id)
@@ -145,7 +136,7 @@ def nodes_view(session: Session, run: Run, tiles: TileRegistry) -> dict[str, Any
                 "status": node.status,
                 "status_message": node.status_message,
                 "errors": errors.get(node.id, []),
-                "node_type": node_type_object(tiles, node.node_type_id),
+                "node_type": node_type_ref(tiles, node.node_type_id).model_dump(),
                 "needs_credits": node.needs_credits,
                 "ffmpeg_commands": commands.get(node.id, []),
             }
