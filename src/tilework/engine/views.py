@@ -23,6 +23,8 @@ def output_object(render: Render, signer: UrlSigner) -> dict[str, Any]:
         "premiere_prproj_url": signer.sign(render.timeline_key) if render.timeline_key else None,
         "completed_at": render.completed_at.isoformat(),
         "original_node_id": render.original_node_id,
+        # [ext] e.g. captions_srt_url / captions_vtt_url when the render has captions
+        **{name: signer.sign(key) for name, key in sorted((render.extra_keys or {}).items())},
     }
 
 

@@ -3,15 +3,17 @@
 Tiles only edit timelines; the render is where files are made, in a single decode → filter →
 encode pass so quality is lost once and the command can be shown to users as the render plan.
 Each segment is read with accurate input seeking (``-ss``/``-t`` before ``-i``), fitted into the
-output frame (aspect kept, padded, ``setsar=1``), brought to one frame rate and ``yuv420p``,
-given exactly its duration (video padded by cloning the last frame, audio by silence, silence
-where the source has none) and joined with the ``concat`` filter. Output: H.264 + AAC 48 kHz
-stereo with ``+faststart``.
+output frame (by a fitter such as reframe's crop, else aspect kept and padded, ``setsar=1``),
+brought to one frame rate and ``yuv420p``, given exactly its duration (video padded by cloning
+the last frame, audio by silence, silence where the source has none) and joined with ``concat``.
+Then the video and audio passes apply the timeline's effects in order (``media/graph.py``).
+Output: H.264 + AAC 48 kHz stereo with ``+faststart``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -20,6 +22,14 @@ import opentimelineio as otio
 from pydantic import BaseModel, ConfigDict, Field
 
 from tilework.errors import ValidationError
+from tilework.media.graph import (
+    AudioPass,
+    FilterGraph,
+    Frame,
+    PassContext,
+    SegmentFitter,
+    VideoPass,
+)
 from tilework.media.timeline import Segment, clip_segments, render_hints
 
 Preset = Literal[
@@ -28,6 +38,12 @@ Preset = Literal[
 SCRIPT_THRESHOLD = 4000  # longer graphs go to a file (argv limits, readable commands)
 DEFAULT_FPS = 25.0
 SAMPLE_RATE = 48000
+
+# Effects, in the order they apply (see media/graph.py). Tiles record effects on the timeline;
+# each pass reads its own part of the timeline's metadata and adds filters when it is present.
+SEGMENT_FITTERS: list[SegmentFitter] = []
+VIDEO_PASSES: list[VideoPass] = []
+AUDIO_PASSES: list[AudioPass] = []
 
 
 class RenderSpec(BaseModel):
@@ -94,12 +110,22 @@ def _seconds(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
 
 
-def _video_chain(source: str, width: int, height: int, fps: str, duration: str) -> str:
+def _fit_chain(source: str, frame: Frame) -> str:
+    """The default fit: scale inside the frame keeping the aspect, pad with black."""
     return (
-        f"{source}scale={width}:{height}:force_original_aspect_ratio=decrease,"
-        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1,fps={fps},"
-        f"format=yuv420p,tpad=stop=-1:stop_mode=clone,trim=duration={duration},"
-        "setpts=PTS-STARTPTS"
+        f"{source}scale={frame.width}:{frame.height}:force_original_aspect_ratio=decrease,"
+        f"pad={frame.width}:{frame.height}:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1"
+    )
+
+
+def _video_chain(segment: Segment, source: str, frame: Frame, duration: str) -> str:
+    fitted = next(
+        (chain for fit in SEGMENT_FITTERS if (chain := fit(segment, frame, source)) is not None),
+        _fit_chain(source, frame),
+    )
+    return (
+        f"{fitted},fps={frame.fps},format=yuv420p,tpad=stop=-1:stop_mode=clone,"
+        f"trim=duration={duration},setpts=PTS-STARTPTS"
     )
 
 
@@ -112,42 +138,48 @@ def _audio_chain(source: str | None, duration: str) -> str:
     )
 
 
-def _gap_chain(width: int, height: int, fps: str, duration: str) -> str:
-    return f"color=c=black:s={width}x{height}:r={fps}:d={duration},format=yuv420p,setsar=1"
+def _gap_chain(frame: Frame, duration: str) -> str:
+    return (
+        f"color=c=black:s={frame.width}x{frame.height}:r={frame.fps}:d={duration},"
+        "format=yuv420p,setsar=1"
+    )
 
 
-def _segment_chains(
-    segment: Segment, number: int, width: int, height: int, fps: str
-) -> tuple[list[str], str, str]:
-    """(input args, video chain, audio chain) of one segment read as input ``number``."""
+def _add_segment(graph: FilterGraph, segment: Segment, frame: Frame) -> tuple[str, str]:
+    """Read one cut as a new input; returns the chains for its picture and its sound."""
     duration = _seconds(segment.duration_s)
     if segment.path is None:
-        return [], _gap_chain(width, height, fps, duration), _audio_chain(None, duration)
-    args = ["-ss", _seconds(segment.start_s), "-t", duration, "-i", str(segment.path.absolute())]
+        return _gap_chain(frame, duration), _audio_chain(None, duration)
+    number = graph.add_input(
+        ["-ss", _seconds(segment.start_s), "-t", duration, "-i", str(segment.path.absolute())]
+    )
     has_audio = segment.media_info is not None and segment.media_info.has_audio
-    video = _video_chain(f"[{number}:v:0]", width, height, fps, duration)
-    return args, video, _audio_chain(f"[{number}:a:0]" if has_audio else None, duration)
+    video = _video_chain(segment, f"[{number}:v:0]", frame, duration)
+    return video, _audio_chain(f"[{number}:a:0]" if has_audio else None, duration)
 
 
-def _inputs_and_graph(
-    segments: list[Segment], width: int, height: int, fps: str
-) -> tuple[list[str], str]:
-    inputs: list[str] = []
-    chains: list[str] = []
+def _concat_segments(graph: FilterGraph, segments: list[Segment], frame: Frame) -> None:
+    """Every cut, fitted to the frame, joined into ``[vcat]`` and ``[acat]``."""
     pads = ""
-    number = 0
     for index, segment in enumerate(segments):
-        args, video, audio = _segment_chains(segment, number, width, height, fps)
-        number += 1 if args else 0
-        inputs += args
+        video, audio = _add_segment(graph, segment, frame)
         if len(segments) == 1:
-            chains += [f"{video}[vout]", f"{audio}[aout]"]
-        else:
-            chains += [f"{video}[v{index}]", f"{audio}[a{index}]"]
-            pads += f"[v{index}][a{index}]"
-    if len(segments) > 1:
-        chains.append(f"{pads}concat=n={len(segments)}:v=1:a=1[vout][aout]")
-    return inputs, ";".join(chains)
+            graph.add(f"{video}[vcat]")
+            graph.add(f"{audio}[acat]")
+            return
+        graph.add(f"{video}[v{index}]")
+        graph.add(f"{audio}[a{index}]")
+        pads += f"[v{index}][a{index}]"
+    graph.add(f"{pads}concat=n={len(segments)}:v=1:a=1[vcat][acat]")
+
+
+def _apply_passes(ctx: PassContext) -> tuple[str, str]:
+    video, audio = "[vcat]", "[acat]"
+    for video_pass in VIDEO_PASSES:
+        video = video_pass(ctx, video)
+    for audio_pass in AUDIO_PASSES:
+        audio = audio_pass(ctx, audio)
+    return video, audio
 
 
 def _graph_args(graph: str, output: Path, ffmpeg_major: int) -> list[str]:
@@ -159,21 +191,38 @@ def _graph_args(graph: str, output: Path, ffmpeg_major: int) -> list[str]:
     return [option, str(script.absolute())]
 
 
+@dataclass(frozen=True)
+class CompiledRender:
+    args: list[str]  # ffmpeg arguments after the binary and the runner's global flags
+    extra_files: dict[str, Path]  # files published with the render, by output field name
+
+
 def compile_render(
     tl: otio.schema.Timeline, spec: RenderSpec, output: Path, *, ffmpeg_major: int = 5
-) -> list[str]:
-    """ffmpeg arguments (after the binary and the runner's global flags) rendering ``tl``."""
+) -> CompiledRender:
+    """The one ffmpeg command rendering ``tl`` to ``output`` (side files go next to it)."""
     segments = clip_segments(tl)
     if not any(segment.path is not None for segment in segments):
         raise ValidationError("the timeline has no clips to render")
     width, height = output_size(tl, spec)
-    fps = output_fps(tl, spec)
-    inputs, graph = _inputs_and_graph(segments, width, height, fps)
-    return [
-        *inputs,
-        *_graph_args(graph, output, ffmpeg_major),
-        *("-map", "[vout]", "-map", "[aout]"),
+    frame = Frame(width, height, output_fps(tl, spec))
+    graph = FilterGraph()
+    _concat_segments(graph, segments, frame)
+    ctx = PassContext(
+        timeline=tl,
+        segments=segments,
+        frame=frame,
+        graph=graph,
+        folder=output.parent,
+        duration_s=sum(segment.duration_s for segment in segments),
+    )
+    video, audio = _apply_passes(ctx)  # the labels of the finished picture and sound
+    args = [
+        *graph.inputs,
+        *_graph_args(graph.script(), output, ffmpeg_major),
+        *("-map", video, "-map", audio),
         *("-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), "-pix_fmt", "yuv420p"),
         *("-c:a", "aac", "-b:a", spec.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2"),
         *("-movflags", "+faststart", str(output.absolute())),
     ]
+    return CompiledRender(args, ctx.extra_files)

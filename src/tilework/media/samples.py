@@ -10,6 +10,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -86,3 +88,101 @@ def make_sample_clip(
         ]
         _run(runner_or_ffmpeg_path, args)
     return out
+
+
+DEFAULT_SCRIPT = (
+    "Welcome to the Tilework demo.",
+    "Today we turn one long video into short clips.",
+    "Every caption is timed to the spoken word.",
+    "Thank you for watching and see you next time.",
+)
+
+
+@dataclass(frozen=True)
+class TalkingClip:
+    """A generated clip with known speech: the script and roughly where each sentence starts."""
+
+    path: Path
+    script: tuple[str, ...]
+    duration_s: float
+    face_center_x: float | None  # fraction of the width where the face is centred, if any
+
+
+def astronaut_png() -> Path | None:
+    """scikit-image's bundled astronaut photo (a real face), if scikit-image is installed."""
+    try:
+        import skimage
+    except ImportError:
+        return None
+    path = Path(skimage.__file__).parent / "data" / "astronaut.png"
+    return path if path.is_file() else None
+
+
+def _speak_script(script: tuple[str, ...], pause_s: float, lead_in_s: float, wav: Path) -> bool:
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        return False
+    gap = f'<break time="{round(pause_s * 1000)}ms"/>'
+    ssml = f'<speak><break time="{round(lead_in_s * 1000)}ms"/>{gap.join(script)}</speak>'
+    result = subprocess.run(
+        [espeak, "-m", "-v", "en-us", "-s", "150", "-w", str(wav), ssml],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    return result.returncode == 0 and wav.exists()
+
+
+def make_talking_clip(
+    runner_or_ffmpeg_path: FFmpegRunner | str,
+    out: Path,
+    *,
+    script: tuple[str, ...] = DEFAULT_SCRIPT,
+    pause_s: float = 1.5,
+    lead_in_s: float = 0.5,
+    tail_s: float = 1.0,
+    width: int = 640,
+    height: int = 360,
+    fps: int = 25,
+    face: bool = True,
+    face_center_x: float = 0.7,
+) -> TalkingClip:
+    """A clip of espeak-ng reading ``script`` with ``pause_s`` of silence between sentences,
+    over a plain background with the astronaut's face at ``face_center_x`` of the width.
+
+    Needs espeak-ng (``make system-deps``); the face is left out without scikit-image.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        wav = Path(tmp) / "speech.wav"
+        if not _speak_script(script, pause_s, lead_in_s, wav):
+            raise MediaError("espeak-ng is needed to generate speech (make system-deps)")
+        seconds = _wav_seconds(wav) + tail_s
+        photo = astronaut_png() if face else None
+        side = round(height * 0.8) // 2 * 2
+        args = ["-f", "lavfi", "-i", f"color=c=0x203040:size={width}x{height}:rate={fps}"]
+        args += ["-i", str(wav)]
+        if photo is not None:
+            x = round(width * face_center_x - side / 2)
+            args += ["-loop", "1", "-i", str(photo)]
+            args += [
+                "-filter_complex",
+                f"[2:v]scale={side}:{side}[f];[0:v][f]overlay="
+                f"x={x}:y={(height - side) // 2}:shortest=1,format=yuv420p[v]",
+                "-map",
+                "[v]",
+            ]
+        else:
+            args += ["-map", "0:v"]
+        args += ["-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+        args += ["-g", str(fps), "-af", f"aresample=48000,apad,atrim=duration={seconds}"]
+        args += ["-c:a", "aac", "-b:a", "96k", "-ac", "2", "-t", f"{seconds:.3f}"]
+        args += ["-movflags", "+faststart", str(out.absolute())]
+        _run(runner_or_ffmpeg_path, args)
+    center = face_center_x if photo is not None else None
+    return TalkingClip(out, script, seconds, center)
+
+
+def _wav_seconds(wav: Path) -> float:
+    with wave.open(str(wav), "rb") as handle:
+        return handle.getnframes() / float(handle.getframerate())

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -41,12 +41,20 @@ TimeRange = otio.opentime.TimeRange
 
 @dataclass(frozen=True)
 class Segment:
-    """One piece of the edit, in order: ``path is None`` means a gap (black and silence)."""
+    """One piece of the edit, in order: ``path is None`` means a gap (black and silence).
+
+    ``start_s`` is in the source, ``timeline_start_s`` where the piece sits in the edit. The two
+    metadata dicts are the ``tilework`` namespaces of the clip (per-cut effects such as a crop
+    path) and of its media reference (analysis of the source such as the transcript).
+    """
 
     path: Path | None
     start_s: float
     duration_s: float
     media_info: MediaInfo | None
+    timeline_start_s: float = 0.0
+    clip_metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+    reference_metadata: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def to_frames(seconds: float, rate: float) -> int:
@@ -195,20 +203,22 @@ def _items(track: otio.schema.Track | None) -> Iterator[Any]:
 def clip_segments(tl: otio.schema.Timeline) -> list[Segment]:
     """The video track as (path, source start, duration, media info) pieces, for the compiler."""
     segments = []
+    position = 0.0
     for item in _items(video_track(tl)):
         if isinstance(item, otio.schema.Transition):
             raise ValidationError("transitions are not supported by the renderer yet")
         if item.duration().to_seconds() <= 0:
             continue
-        segments.append(_segment(item))
+        segments.append(_segment(item, position))
+        position += float(item.duration().to_seconds())
     return segments
 
 
-def _segment(item: Any) -> Segment:
+def _segment(item: Any, position: float) -> Segment:
     span = item.trimmed_range()
     duration = float(span.duration.to_seconds())
     if isinstance(item, otio.schema.Gap):
-        return Segment(None, 0.0, duration, None)
+        return Segment(None, 0.0, duration, None, timeline_start_s=position)
     if not isinstance(item, otio.schema.Clip):
         raise ValidationError(f"unsupported timeline item {type(item).__name__}")
     reference = item.media_reference
@@ -219,7 +229,15 @@ def _segment(item: Any) -> Segment:
         start_s=float(span.start_time.to_seconds()),
         duration_s=duration,
         media_info=media_info_of(reference),
+        timeline_start_s=position,
+        clip_metadata=_namespace(item.metadata),
+        reference_metadata=_namespace(reference.metadata),
     )
+
+
+def _namespace(metadata: Any) -> dict[str, Any]:
+    value = plain(metadata).get(NAMESPACE, {})
+    return value if isinstance(value, dict) else {}
 
 
 def media_info_of(reference: otio.schema.ExternalReference) -> MediaInfo:

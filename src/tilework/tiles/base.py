@@ -47,6 +47,8 @@ class RenderedFiles:
     timeline_zip: Path | None
     media_info: dict[str, Any]
     ffmpeg_command: list[str]
+    # More files published with the render, by output field name (``captions_srt_url``: path).
+    extra_files: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass

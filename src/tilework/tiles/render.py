@@ -83,9 +83,10 @@ def render_timeline(
     folder = ctx.work_dir / f"render-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     video = folder / "video.mp4"
-    args = compile_render(
+    compiled = compile_render(
         timeline, render_spec(params, timeline), video, ffmpeg_major=runner.ffmpeg_major()
     )
+    args = compiled.args
     runner.run(args, job=ctx.job, duration_s=duration_s(timeline), on_progress=ctx.progress)
     info = probe(runner, video, "video")
     thumbnail = extract_thumbnail(
@@ -104,6 +105,7 @@ def render_timeline(
         timeline_zip=timeline_zip,
         media_info=info.model_dump(mode="json"),
         ffmpeg_command=runner.command(args),
+        extra_files=compiled.extra_files,
     )
 
 

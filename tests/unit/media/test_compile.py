@@ -23,14 +23,14 @@ def graph_of(args: list[str]) -> str:
 
 def test_one_segment_seeks_accurately_and_skips_concat() -> None:
     tl = trim(source_timeline(A, info(4.0), start_ms=None, end_ms=None, name="x"), 1.0, 3.0)
-    args = compile_render(tl, RenderSpec(), OUT)
+    args = compile_render(tl, RenderSpec(), OUT).args
     assert args[:6] == ["-ss", "1", "-t", "2", "-i", str(A)]
     graph = graph_of(args)
     assert "concat" not in graph
     assert "[0:v:0]scale=320:180:force_original_aspect_ratio=decrease" in graph
     assert "pad=320:180:(ow-iw)/2:(oh-ih)/2" in graph and "setsar=1" in graph
     assert "fps=25/1" in graph and "format=yuv420p" in graph
-    assert "[0:a:0]aresample=48000" in graph and graph.endswith("[aout]")
+    assert "[0:a:0]aresample=48000" in graph and graph.endswith("[acat]")
     assert args[-1] == str(OUT)
     for option, value in [
         ("-c:v", "libx264"),
@@ -46,19 +46,19 @@ def test_one_segment_seeks_accurately_and_skips_concat() -> None:
 
 def test_segments_are_fitted_and_concatenated_with_silence_where_needed() -> None:
     tl = timeline_of((A, info(4.0, width=640, height=360)), (B, info(2.0, width=90, audio=False)))
-    args = compile_render(tl, RenderSpec(height=180, crf=18, preset="fast"), OUT)
+    args = compile_render(tl, RenderSpec(height=180, crf=18, preset="fast"), OUT).args
     assert args.count("-i") == 2 and args[args.index("-crf") + 1] == "18"
     graph = graph_of(args)
     assert graph.count("scale=320:180") == 2
     assert "[1:a:0]" not in graph and "anullsrc=r=48000:cl=stereo" in graph
-    assert "[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]" in graph
+    assert "[v0][a0][v1][a1]concat=n=2:v=1:a=1[vcat][acat]" in graph
     assert "trim=duration=4" in graph and "atrim=duration=2" in graph
 
 
 def test_gaps_are_black_and_silent_without_an_input() -> None:
     tl = source_timeline(A, info(2.0), start_ms=None, end_ms=None, name="x")
     tl.tracks[0].append(otio.schema.Gap(duration=otio.opentime.RationalTime(25, 25)))
-    args = compile_render(tl, RenderSpec(), OUT)
+    args = compile_render(tl, RenderSpec(), OUT).args
     assert args.count("-i") == 1
     assert "color=c=black:s=320x180:r=25/1:d=1" in graph_of(args)
 
@@ -80,10 +80,10 @@ def test_output_size_and_fps_rules() -> None:
 def test_long_graphs_go_to_a_script_file(tmp_path: Path) -> None:
     sources = [(Path(f"/media/{n}.mp4"), info(1.0)) for n in range(20)]
     out = tmp_path / "render.mp4"
-    args = compile_render(timeline_of(*sources), RenderSpec(), out)
+    args = compile_render(timeline_of(*sources), RenderSpec(), out).args
     script = Path(args[args.index("-filter_complex_script") + 1])
     assert script.parent == tmp_path and "concat=n=20" in script.read_text()
-    args7 = compile_render(timeline_of(*sources), RenderSpec(), out, ffmpeg_major=7)
+    args7 = compile_render(timeline_of(*sources), RenderSpec(), out, ffmpeg_major=7).args
     assert "-/filter_complex" in args7
 
 

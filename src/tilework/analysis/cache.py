@@ -1,0 +1,73 @@
+"""A JSON cache of analysis results keyed by the analysed file's content hash.
+
+The key is ``sha256(file) + kind + version``: renaming or re-uploading the same bytes hits the
+cache, editing the file misses it, and bumping ``version`` when an analysis changes invalidates
+old answers. Entries are written to a temporary file and renamed, so a crash never leaves a
+half-written entry and concurrent workers computing the same answer just overwrite each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+_CHUNK = 1024 * 1024
+_hash_memo: dict[tuple[str, int, int], str] = {}
+_memo_lock = threading.Lock()
+
+
+def content_hash(path: Path) -> str:
+    """sha256 of the file, remembered per (path, size, mtime) so one process hashes it once."""
+    stat = path.stat()
+    memo_key = (str(path.absolute()), stat.st_size, stat.st_mtime_ns)
+    with _memo_lock:
+        if memo_key in _hash_memo:
+            return _hash_memo[memo_key]
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    value = digest.hexdigest()
+    with _memo_lock:
+        _hash_memo[memo_key] = value
+    return value
+
+
+class AnalysisCache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def entry_path(self, path: Path, kind: str, version: str) -> Path:
+        digest = content_hash(path)
+        return self.root / digest[:2] / f"{digest}.{kind}.{version}.json"
+
+    def get(self, path: Path, kind: str, version: str) -> Any | None:
+        entry = self.entry_path(path, kind, version)
+        try:
+            return json.loads(entry.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def put(self, path: Path, kind: str, version: str, value: Any) -> None:
+        entry = self.entry_path(path, kind, version)
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(value, handle)
+        os.replace(tmp, entry)
+
+    def get_or_compute(
+        self, path: Path, kind: str, version: str, compute: Callable[[], Any]
+    ) -> Any:
+        cached = self.get(path, kind, version)
+        if cached is not None:
+            return cached
+        value = compute()
+        self.put(path, kind, version, value)
+        return value
