@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from tilework.cli.agents import agents_app
+from tilework.cli.explain import explain
 from tilework.cli.orgs import init
 from tilework.cli.run import run
 from tilework.cli.serve import serve
@@ -22,6 +23,7 @@ app.command()(serve)
 app.command()(init)
 app.add_typer(agents_app, name="agents")
 app.command()(run)
+app.command()(explain)
 app.add_typer(webhooks_app, name="webhooks")
 
 

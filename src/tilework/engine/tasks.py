@@ -77,8 +77,8 @@ def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict
     return created
 
 
-class _InlineJob:
-    """Input tiles run inside the request: nothing can abort them and nothing to heartbeat."""
+class InlineJob:
+    """Work run inline (input tiles inside the request, previews): nothing aborts, no heartbeat."""
 
     job_id = 0
 
@@ -105,7 +105,7 @@ def run_input_tile(ctx: EngineContext, session: Session, run: Run, run_input: Ru
     tile_ctx = TileContext(
         settings=ctx.settings,
         work_dir=ctx.settings.work_dir,
-        job=_InlineJob(),
+        job=InlineJob(),
         progress=lambda _fraction, _eta: None,
     )
     result = tile.run(tile_ctx, tile.parse_params(node.params), timeline)
