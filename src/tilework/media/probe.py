@@ -133,16 +133,31 @@ def _duration(fmt: dict[str, Any], streams: list[dict[str, Any]]) -> float:
     return round(found, 6)
 
 
+STANDARD_RATES = (23.976024, 24.0, 25.0, 29.970030, 30.0, 48.0, 50.0, 59.940060, 60.0, 120.0)
+
+
 def _fps(video: dict[str, Any]) -> float:
-    for key in ("avg_frame_rate", "r_frame_rate"):
-        num, _, den = str(video.get(key) or "0/0").partition("/")
-        try:
-            rate = Fraction(int(num), int(den or 1))
-        except (ValueError, ZeroDivisionError):
-            continue
-        if 0 < rate <= 1000:
-            return round(float(rate), 6)
-    return 0.0
+    """The frame rate edits snap to: a standard rate whenever the stream is close to one.
+
+    Variable-frame-rate phone video has an odd average (20.69 fps) but a standard base rate
+    (``r_frame_rate`` 30): timelines and Premiere timecode need the standard one.
+    """
+    average, base = _rate(video, "avg_frame_rate"), _rate(video, "r_frame_rate")
+    for rate in (average, base):
+        standard = next((s for s in STANDARD_RATES if abs(rate - s) <= s * 0.005), None)
+        if standard is not None:
+            return standard
+    rate = average or base
+    return float(max(1, round(rate))) if rate > 0 else 0.0
+
+
+def _rate(video: dict[str, Any], key: str) -> float:
+    num, _, den = str(video.get(key) or "0/0").partition("/")
+    try:
+        rate = Fraction(int(num), int(den or 1))
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+    return round(float(rate), 6) if 0 < rate <= 1000 else 0.0
 
 
 def _rotation(video: dict[str, Any]) -> int:
