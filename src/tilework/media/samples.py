@@ -146,18 +146,20 @@ def make_talking_clip(
     fps: int = 25,
     face: bool = True,
     face_center_x: float = 0.7,
+    min_duration_s: float = 0.0,
 ) -> TalkingClip:
     """A clip of espeak-ng reading ``script`` with ``pause_s`` of silence between sentences,
     over a plain background with the astronaut's face at ``face_center_x`` of the width.
 
     Needs espeak-ng (``make system-deps``); the face is left out without scikit-image.
+    ``min_duration_s`` pads the end with silence (benchmarks want a clip of a given length).
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         wav = Path(tmp) / "speech.wav"
         if not _speak_script(script, pause_s, lead_in_s, wav):
             raise MediaError("espeak-ng is needed to generate speech (make system-deps)")
-        seconds = _wav_seconds(wav) + tail_s
+        seconds = max(_wav_seconds(wav) + tail_s, min_duration_s)
         photo = astronaut_png() if face else None
         side = round(height * 0.8) // 2 * 2
         args = ["-f", "lavfi", "-i", f"color=c=0x203040:size={width}x{height}:rate={fps}"]
