@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench import run_latency, webhook_throughput
+from bench import render_fused, run_latency, webhook_throughput
 
 
 def main() -> int:
     run_latency.main()
+    render_fused.main()
     webhook_throughput.main()
     return 0
 

@@ -18,13 +18,11 @@ PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 export TILEWORK_SERVER="http://127.0.0.1:$PORT"
 export TILEWORK_PUBLIC_BASE_URL="$TILEWORK_SERVER"
 
-echo "==> Generating an 8-second sample clip"
-AUDIO=tone
-command -v espeak-ng >/dev/null 2>&1 && AUDIO=speech
+echo "==> Generating a 16-second 640x360 clip: espeak-ng speech and a face (scikit-image's astronaut)"
 "$PY" -c "
 from pathlib import Path
-from tilework.media.samples import make_sample_clip
-make_sample_clip('ffmpeg', Path('$OUT/sample.mp4'), seconds=8, width=640, height=360, audio='$AUDIO')
+from tilework.media.samples import make_talking_clip
+make_talking_clip('ffmpeg', Path('$OUT/sample.mp4'))
 "
 
 echo "==> Starting tilework serve on $TILEWORK_SERVER (log: $TILEWORK_DATA_DIR/server.log)"
@@ -60,8 +58,9 @@ echo "==> Creating an organization"
 TILEWORK_API_KEY=$("$TW" init --name demo --json | json_field api_key)
 export TILEWORK_API_KEY
 
-echo "==> Importing examples/agents/trim-and-render.yaml"
-AGENT_ID=$("$TW" agents import examples/agents/trim-and-render.yaml --json | json_field agent_id)
+AGENT_FILE=${DEMO_AGENT:-examples/agents/shorts.yaml}
+echo "==> Importing $AGENT_FILE (clips -> reframe 9:16 -> captions -> audio enhance -> render)"
+AGENT_ID=$("$TW" agents import "$AGENT_FILE" --json | json_field agent_id)
 echo "    agent $AGENT_ID"
 
 echo "==> Running the agent (progress below)"
@@ -80,20 +79,22 @@ import httpx
 
 out = Path(sys.argv[1])
 run = json.loads((out / "run.json").read_text())
-output = run["outputs"][0]
 wanted = {"video.mp4": "video_url", "thumbnail.jpg": "thumbnail_url",
-          "timeline.zip": "premiere_prproj_url"}
-for name, field in wanted.items():
-    url = output.get(field)
-    if not url:
-        print(f"    {name}: not produced")
-        continue
-    with httpx.stream("GET", url, timeout=60) as response:
-        response.raise_for_status()
-        with (out / name).open("wb") as handle:
-            for chunk in response.iter_bytes():
-                handle.write(chunk)
-    print(f"    {out / name} ({(out / name).stat().st_size} bytes)")
+          "premiere_timeline.zip": "premiere_prproj_url", "captions.srt": "captions_srt_url",
+          "captions.vtt": "captions_vtt_url"}
+for number, output in enumerate(run["outputs"], start=1):
+    folder = out / f"output-{number}"
+    folder.mkdir(exist_ok=True)
+    for name, field in wanted.items():
+        url = output.get(field)
+        if not url:
+            continue
+        with httpx.stream("GET", url, timeout=60) as response:
+            response.raise_for_status()
+            with (folder / name).open("wb") as handle:
+                for chunk in response.iter_bytes():
+                    handle.write(chunk)
+        print(f"    {folder / name} ({(folder / name).stat().st_size} bytes)")
 PYEOF
 
 printf '==> Done: the run took %d.%03d s (upload, processing and render)\n' \

@@ -7,7 +7,7 @@ CLI and passed down to whatever needs it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +70,22 @@ class Settings(BaseSettings):
     )
     webhook_max_per_host: int = Field(default=16, ge=1, le=64)  # deliveries in flight per host
     webhook_secret: SecretStr | None = None  # default secret for organizations without one
+
+    # Billing (docs/billing.md). Plans: JSON object of overrides by plan id, merged over the
+    # default catalogue (null removes a plan). Prices: credits per minute of input by tile slug,
+    # merged over the defaults; tiles not listed cost ``credit_default_price``.
+    billing_plans: dict[str, dict[str, Any] | None] = Field(default_factory=dict)
+    billing_default_plan: str = "free"  # the plan a new organization starts on
+    credit_prices: dict[str, float] = Field(default_factory=dict)
+    credit_default_price: float = Field(default=2.0, ge=0)
+    checkout_provider: Literal["none", "approval"] = "none"
+
+    # Triggers (docs/triggers.md). A poll/tick interval of 0 turns that loop off in this process.
+    youtube_poll_seconds: float = Field(default=900, ge=0)
+    youtube_feed_url: str = "https://www.youtube.com/feeds/videos.xml?channel_id={channel_id}"
+    youtube_video_url: str = "https://www.youtube.com/watch?v={video_id}"
+    youtube_handle_url: str = "https://www.youtube.com/@{handle}"  # page read to resolve @handles
+    schedule_tick_seconds: float = Field(default=15, ge=0)
 
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod

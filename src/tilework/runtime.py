@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tilework.billing.service import Billing, billing_from_settings
 from tilework.config import Settings
 from tilework.db.migrate import upgrade
 from tilework.db.session import make_engine, make_read_session_factory, make_session_factory
@@ -25,6 +26,7 @@ from tilework.media.runner import FFmpegRunner
 from tilework.storage.local import LocalBlobStore
 from tilework.storage.signing import UrlSigner
 from tilework.tiles.registry import TileRegistry, default_registry
+from tilework.triggers.service import TriggerService
 from tilework.webhooks.metrics import DeliveryMetrics
 from tilework.webhooks.sender import WebhookSender
 from tilework.workers.embedded import EmbeddedDispatcher
@@ -43,6 +45,8 @@ class Runtime:
     dispatcher: EmbeddedDispatcher
     webhooks: WebhookSender
     runs: RunService
+    billing: Billing
+    triggers: TriggerService
     metrics_registry: CollectorRegistry
     workers_enabled: bool = True
 
@@ -87,9 +91,13 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         signer=signer,
         dispatcher=dispatcher,
         runner=runner,
+        billing=billing_from_settings(settings, signer),
         events_committed=webhooks.wake,
     )
     dispatcher.register(EXECUTE_TASK, partial(execute_task, ctx))
+    runs = RunService(ctx)
+    triggers = TriggerService(ctx, runs)
+    triggers.register()  # the launch job, the YouTube poll and the schedule tick
     return Runtime(
         settings=settings,
         db=db,
@@ -101,7 +109,9 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         runner=runner,
         dispatcher=dispatcher,
         webhooks=webhooks,
-        runs=RunService(ctx),
+        runs=runs,
+        billing=ctx.billing,
+        triggers=triggers,
         metrics_registry=metrics_registry,
         workers_enabled=workers,
     )

@@ -44,6 +44,21 @@ RULES = (
         why="the engine schedules through the dispatcher port, never a concrete adapter",
     ),
     Rule(
+        "tilework.analysis",
+        ("tilework.api", "tilework.engine", "tilework.db", "tilework.tiles"),
+        why="analysis answers questions about a media file; it knows no runs, tiles or HTTP",
+    ),
+    Rule(
+        "tilework.billing",
+        ("tilework.api", "tilework.engine", "tilework.tiles", "tilework.media"),
+        why="billing is the credit ledger and plans; the engine calls it, never the reverse",
+    ),
+    Rule(
+        "tilework.triggers",
+        ("tilework.api", "tilework.tiles", "tilework.media"),
+        why="triggers decide when a run starts and hand it to the engine",
+    ),
+    Rule(
         "tilework.sdk",
         ("tilework",),
         allowed=("tilework.sdk",),

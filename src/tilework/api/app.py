@@ -14,11 +14,15 @@ from fastapi import FastAPI
 import tilework
 from tilework.api import (
     agents,
+    checkout,
+    credits,
     files,
     metrics,
     node_types,
+    plans,
     run_events,
     runs,
+    triggers,
     uploads,
     webhook_log,
     webhook_settings,
@@ -57,9 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         files.router,
         runs.router,
         run_events.router,
+        triggers.router,
         webhook_log.router,
         webhook_settings.router,
         metrics.router,
+        plans.router,
+        credits.router,
+        checkout.router,
     ):
         app.include_router(router)
     return app

@@ -168,6 +168,7 @@ def list_trigger_runs(
     session: SessionDep,
     runtime: Runtime = Depends(get_runtime),
 ) -> dict[str, Any]:
+    runtime.triggers.owned_trigger(session, org.id, trigger_id, live=False)  # 404 if not ours
     query = select(Run).where(Run.organization_id == org.id, Run.trigger_id == trigger_id)
     return _list(session, runtime, filters, query)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from tilework.cli.agents import agents_app
+from tilework.cli.credits import credits_app
 from tilework.cli.explain import explain
 from tilework.cli.orgs import init
 from tilework.cli.run import run
@@ -25,6 +26,7 @@ app.add_typer(agents_app, name="agents")
 app.command()(run)
 app.command()(explain)
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(credits_app, name="credits")
 
 
 if __name__ == "__main__":  # pragma: no cover

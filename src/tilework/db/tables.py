@@ -247,6 +247,74 @@ class Render(Base):
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# --- triggers (see docs/triggers.md) ---------------------------------------------------------
+
+
+class Trigger(Base):
+    """Starts runs of an agent by itself: ``youtube`` (watched channels) or ``schedule`` (cron).
+
+    Removing a trigger stamps ``removed_at``: its runs and its ledger stay readable.
+    """
+
+    __tablename__ = "triggers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    type: Mapped[str] = mapped_column(String(16))  # youtube | schedule
+    callback_url: Mapped[str | None] = mapped_column(Text, default=None)
+    # youtube: {"duration": {"min_seconds": int|None, "max_seconds": int|None}}
+    filter_options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # schedule: the cron expression, its IANA zone, the run request to start, the next firing
+    cron_expression: Mapped[str | None] = mapped_column(String(200), default=None)
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    run_request: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    next_fire_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TriggerChannel(Base):
+    """A YouTube channel a ``youtube`` trigger watches; ``primed_at`` is set by its first poll."""
+
+    __tablename__ = "trigger_channels"
+    __table_args__ = (UniqueConstraint("trigger_id", "channel_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trigger_id: Mapped[str] = mapped_column(ForeignKey("triggers.id"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64), index=True)
+    handle: Mapped[str | None] = mapped_column(String(100), default=None)  # "@name" if given so
+    channel_name: Mapped[str | None] = mapped_column(String(300), default=None)  # from the feed
+    backfill: Mapped[int] = mapped_column(Integer, default=0)  # newest videos run at priming
+    primed_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_polled_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TriggerEvent(Base):
+    """The ledger that makes firings idempotent: one row per (trigger, video or scheduled time).
+
+    The unique key is taken in the same transaction that defers the job starting the run, and
+    the run itself commits only if it moves its row from ``queued`` to ``started``: a restart or a
+    second poller can never start a second run for the same key.
+    Statuses: seen (recorded at a channel's first poll) | skipped (filtered out) | queued |
+    started | failed.
+    """
+
+    __tablename__ = "trigger_events"
+    __table_args__ = (UniqueConstraint("trigger_id", "event_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    trigger_id: Mapped[str] = mapped_column(ForeignKey("triggers.id"), index=True)
+    event_key: Mapped[str] = mapped_column(String(200))  # video id | scheduled time (ISO)
+    status: Mapped[str] = mapped_column(String(12))
+    triggered_by: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    duration_s: Mapped[float | None] = mapped_column(Float, default=None)  # from the feed
+    reason: Mapped[str | None] = mapped_column(Text, default=None)  # why skipped or failed
+    run_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # --- events and jobs -------------------------------------------------------------------------
 
 
@@ -327,3 +395,61 @@ class Job(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- billing (see docs/billing.md) -----------------------------------------------------------
+
+
+class BillingAccount(Base):
+    """An organization's plan and auto top-up settings. Credits are not here: the balance is the
+    sum of the organization's ``credit_ledger`` rows. Created on first use, on the default plan."""
+
+    __tablename__ = "billing_accounts"
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(64))
+    # Monthly allowances and billing periods count from here (the last plan change).
+    plan_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    canceled_at: Mapped[datetime | None] = mapped_column(default=None)
+    auto_topup_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_topup_threshold: Mapped[int] = mapped_column(Integer, default=0)
+    auto_topup_quantity: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CreditLedgerEntry(Base):
+    """One append-only movement of credits (signed ``amount``); never updated or deleted.
+
+    Kinds: grant, allowance, topup, refund (credits in), reservation (held before a task runs),
+    release (a reservation given back), charge (a task's price, taken when it succeeds).
+    ``idempotency_key`` is unique, e.g. ``charge:<task id>``: retried or resumed work cannot
+    write the same movement twice.
+    """
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (Index("ix_credit_ledger_org_created", "organization_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    run_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    task_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    reservation_id: Mapped[int | None] = mapped_column(Integer, default=None)  # what it settles
+    tile: Mapped[str | None] = mapped_column(String(120), default=None)  # tile name, for usage
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CheckoutSession(Base):
+    """A plan change waiting for payment (the ``approval`` checkout provider)."""
+
+    __tablename__ = "checkout_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    plan_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # approved | declined
+    success_url: Mapped[str | None] = mapped_column(Text, default=None)
+    cancel_url: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)

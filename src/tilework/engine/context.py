@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from tilework.billing.service import Billing
 from tilework.config import Settings
 from tilework.media.runner import FFmpegRunner
 from tilework.net.guard import Resolver
@@ -29,6 +30,7 @@ class EngineContext:
     signer: UrlSigner
     dispatcher: Dispatcher
     runner: FFmpegRunner
+    billing: Billing  # prices tasks and holds/charges their credits
     resolver: Resolver | None = None
     # Called after a commit that wrote outbox rows (wakes the webhook sender).
     events_committed: Callable[[], None] = field(default=_nothing)

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from tilework.db.session import unit_of_work
 from tilework.db.tables import Render, RunEdge, RunNode, Task, utcnow
-from tilework.engine import events
+from tilework.engine import credits, events
 from tilework.engine.context import EngineContext
 from tilework.engine.tasks import fan_out
+from tilework.engine.uploads import upload_resolver
 from tilework.errors import TaskAborted, TileworkError
 from tilework.media.timeline import relink, timeline_from_json, timeline_to_json
 from tilework.tiles.base import RenderedFiles, TileContext, TileResult
@@ -67,6 +68,7 @@ class Outcome:
 def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> None:
     work = _claim(ctx, str(args["task_id"]))
     if work is None:
+        ctx.events_committed()  # the claim may have settled the run (a task lacking credits)
         return
     try:
         outcome = _run(ctx, job, work)
@@ -95,6 +97,9 @@ def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:
         if run is None or task.status not in ("queued", "running") or run.status != "running":
             return None
         node = session.get_one(RunNode, task.run_node_id)
+        if not credits.reserve_or_mark(ctx, session, run, node, task):
+            events.settle(session, run, ctx.signer)  # marked needs_credits: it does not run
+            return None
         task.status, task.started_at, task.attempts = "running", utcnow(), task.attempts + 1
         events.settle(session, run, ctx.signer)
         return TaskWork(
@@ -124,6 +129,7 @@ def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
         work_dir=work_dir,
         job=job,
         progress=_progress_writer(ctx, job, work.task_id),
+        resolve_upload=upload_resolver(ctx.sessions, ctx.blobs, work.org_id),
     )
     result = tile.run(tile_ctx, tile.parse_params(work.params), timeline_from_json(work.timeline))
     if job.should_abort():
@@ -203,6 +209,7 @@ def _record(
         if run is None or task is None or task.status != "running" or run.status != "running":
             return  # cancelled meanwhile: the cancel already recorded the task
         task.status, task.error, task.finished_at = status, error, utcnow()
+        credits.settle(ctx, session, run, task)  # charged on success, released otherwise
         if outcome is not None:
             _record_outcome(ctx, session, work, task, outcome)
         events.settle(session, run, ctx.signer)

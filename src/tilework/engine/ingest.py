@@ -21,6 +21,7 @@ from tilework.engine.schemas import RunRequest, Sources
 from tilework.errors import NotFoundError, ValidationError
 from tilework.media.probe import probe
 from tilework.media.thumbnail import extract_thumbnail
+from tilework.net import youtube
 from tilework.net.download import download
 from tilework.net.guard import check_url
 
@@ -119,9 +120,12 @@ def _fetch_one(ctx: EngineContext, source: InputSource) -> InputSource:
     check_url(source.ref, allow_private=ctx.settings.allow_private_urls, resolver=ctx.resolver)
     ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ctx.settings.work_dir) as tmp:
-        result = download(
-            source.ref, Path(tmp) / "download", settings=ctx.settings, resolver=ctx.resolver
-        )
+        if youtube.is_video_page(source.ref):  # a page, not a file: needs yt-dlp
+            result = youtube.download_video(source.ref, Path(tmp), settings=ctx.settings)
+        else:
+            result = download(
+                source.ref, Path(tmp) / "download", settings=ctx.settings, resolver=ctx.resolver
+            )
         info = probe(ctx.runner, result.path, "video")
         key = f"inputs/{uuid.uuid4()}/{_safe_name(result.filename)}"
         ctx.blobs.put_file(key, result.path, move=True)

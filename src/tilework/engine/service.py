@@ -8,7 +8,7 @@ inputs outside any transaction, then writes the run in one short transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,13 +25,26 @@ from tilework.db.tables import (
     Task,
     utcnow,
 )
-from tilework.engine import events, ingest, views
+from tilework.engine import credits, events, ingest, views
 from tilework.engine.compile import RunPlan, TemplateNode, compile_plan
 from tilework.engine.context import EngineContext
 from tilework.engine.schemas import RunRequest
 from tilework.engine.statuses import NODE_RESUMABLE, RUN_TERMINAL
 from tilework.engine.tasks import requeue_task, run_input_tile
 from tilework.errors import ConflictError, NotFoundError
+
+
+class StartHooks(Protocol):
+    """A caller's say in ``start_run`` (triggers use it to start each video's run only once)."""
+
+    def accept_sources(self, sources: list[ingest.InputSource]) -> None:
+        """Inspect the fetched, probed inputs; raise to refuse the run before it is written."""
+
+    def on_write(self, session: Session) -> None:
+        """Runs first in the run's transaction: raise to roll the run back (a lost claim)."""
+
+    def written(self, session: Session, run_id: str) -> None:
+        """Runs in the run's transaction once the run is written: commits with it."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class RunService:
         request: RunRequest,
         *,
         triggered_by: dict[str, Any] | None = None,
+        hooks: StartHooks | None = None,
     ) -> str:
         ingest.check_callback(self.ctx, request.callback_url)
         with unit_of_work(self.ctx.sessions) as session:
@@ -69,14 +83,38 @@ class RunService:
             sources = ingest.sources_from_request(request, plan.input_node_ids)
             sources = ingest.resolve_stored(session, org_id, sources)
         sources = ingest.fetch(self.ctx, sources)
+        if hooks is not None:
+            hooks.accept_sources(sources)
         with unit_of_work(self.ctx.sessions) as session:
-            run = self._write_run(session, org_id, agent_id, request, plan, sources)
-            run.triggered_by = triggered_by
-            if triggered_by:
-                run.trigger_id = triggered_by.get("trigger_id")
+            if hooks is not None:
+                hooks.on_write(session)
+            if triggered_by is None:  # a triggered run is written; its tasks wait for credits
+                credits.require_first_node(self.ctx, session, org_id, plan, sources)
+            run = self._write_run(session, org_id, agent_id, request, plan, sources, triggered_by)
+            if hooks is not None:
+                hooks.written(session, run.id)
             run_id = run.id
         self._after_commit()
         return run_id
+
+    def estimate(self, org_id: str, agent_id: str, request: RunRequest) -> dict[str, Any]:
+        """[ext] What ``start_run`` with this request would cost; inputs are resolved, fetched
+        and probed exactly as for a run (nothing is written)."""
+        with unit_of_work(self.ctx.sessions) as session:
+            plan = self._plan(session, org_id, agent_id, request)
+            sources = ingest.sources_from_request(request, plan.input_node_ids)
+            sources = ingest.resolve_stored(session, org_id, sources)
+        sources = ingest.fetch(self.ctx, sources)
+        with unit_of_work(self.ctx.sessions) as session:
+            return credits.estimate_view(self.ctx, session, org_id, agent_id, plan, sources)
+
+    def check_request(self, org_id: str, agent_id: str, request: RunRequest) -> None:
+        """Every check ``start_run`` makes before it downloads anything (for stored requests)."""
+        ingest.check_callback(self.ctx, request.callback_url)
+        with unit_of_work(self.ctx.sessions) as session:
+            plan = self._plan(session, org_id, agent_id, request)
+            sources = ingest.sources_from_request(request, plan.input_node_ids)
+            ingest.resolve_stored(session, org_id, sources)
 
     def _plan(self, session: Session, org_id: str, agent_id: str, request: RunRequest) -> RunPlan:
         agent = session.get(Agent, agent_id)
@@ -110,8 +148,16 @@ class RunService:
         request: RunRequest,
         plan: RunPlan,
         sources: list[ingest.InputSource],
+        triggered_by: dict[str, Any] | None = None,
     ) -> Run:
-        run = Run(organization_id=org_id, agent_id=agent_id, callback_url=request.callback_url)
+        # triggered_by is set before any event is built: RUN_STARTED carries it.
+        run = Run(
+            organization_id=org_id,
+            agent_id=agent_id,
+            callback_url=request.callback_url,
+            triggered_by=triggered_by,
+            trigger_id=(triggered_by or {}).get("trigger_id"),
+        )
         session.add(run)
         session.flush()
         node_ids: dict[str, str] = {}
@@ -164,7 +210,7 @@ class RunService:
             run = self._owned_run(session, org_id, run_id)
             if run.status in RUN_TERMINAL:
                 raise ConflictError(f"run {run_id} is already {run.status}")
-            cancelled = 0
+            cancelled, stopped = 0, []
             for task in session.scalars(
                 select(Task).where(Task.run_id == run_id, Task.status.in_(("queued", "running")))
             ):
@@ -172,6 +218,8 @@ class RunService:
                 if task.job_id is not None:
                     self.ctx.dispatcher.abort(session, task.job_id)
                 cancelled += 1
+                stopped.append(task.id)
+            credits.release(self.ctx, session, run, stopped)  # held credits go back
             run.status, run.status_message = "cancelled", "Cancelled by the user"
             run.finished_at = run.updated_at = utcnow()
             changed = events.refresh_statuses(session, run)
@@ -186,12 +234,13 @@ class RunService:
     def resume(self, org_id: str, run_id: str) -> ResumeResult:
         with unit_of_work(self.ctx.sessions) as session:
             run = self._owned_run(session, org_id, run_id)
-            if run.status not in ("failed", "cancelled"):
+            if run.status not in ("failed", "cancelled") and not credits.resumable(run):
                 raise ConflictError(
                     f"run {run_id} is {run.status}: only failed or cancelled runs can be resumed"
                 )
             result = self._requeue(session, run)
             run.status, run.status_message, run.finished_at = "running", None, None
+            run.needs_credits = False  # set again if a task still cannot be paid for
             run.updated_at = utcnow()
             events.settle(session, run, self.ctx.signer)
         self._after_commit()
@@ -200,14 +249,11 @@ class RunService:
     def _requeue(self, session: Session, run: Run) -> ResumeResult:
         considered, requeued = 0, []
         for node in views.nodes_of(session, run.id):
-            if node.status not in NODE_RESUMABLE or self.ctx.tiles.get(node.node_type_id).is_input:
+            resumable = node.status in NODE_RESUMABLE or node.needs_credits
+            if not resumable or self.ctx.tiles.get(node.node_type_id).is_input:
                 continue
             considered += 1
-            tasks = session.scalars(
-                select(Task).where(
-                    Task.run_node_id == node.id, Task.status.in_(("failed", "cancelled"))
-                )
-            ).all()
+            tasks = credits.tasks_to_requeue(session, node, NODE_RESUMABLE)
             for task in tasks:
                 requeue_task(self.ctx, session, task)
             if tasks:

@@ -42,6 +42,7 @@ def queue_task(
 def requeue_task(ctx: EngineContext, session: Session, task: Task) -> None:
     """Run a failed or cancelled task again (resume), with a fresh job."""
     task.status, task.error, task.progress, task.eta_seconds = "queued", None, None, None
+    task.status_message, task.needs_credits = None, False
     task.started_at = task.finished_at = None
     _defer(ctx, session, task)
 

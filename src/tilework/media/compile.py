@@ -7,7 +7,7 @@ output frame (by a fitter such as reframe's crop, else aspect kept and padded, `
 brought to one frame rate and ``yuv420p``, given exactly its duration (video padded by cloning
 the last frame, audio by silence, silence where the source has none) and joined with ``concat``.
 Then the video and audio passes apply the timeline's effects in order (``media/graph.py``).
-Output: H.264 + AAC 48 kHz stereo with ``+faststart``.
+Output: H.264 (or H.265 tagged ``hvc1``, or VP9) + AAC 48 kHz stereo in MP4 with ``+faststart``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 import opentimelineio as otio
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tilework.errors import ValidationError
 from tilework.media.graph import (
@@ -30,20 +30,26 @@ from tilework.media.graph import (
     SegmentFitter,
     VideoPass,
 )
+from tilework.media.passes.audio import enhance_audio
+from tilework.media.passes.captions import captions_pass
+from tilework.media.passes.music import music_pass
+from tilework.media.passes.overlay import overlay_pass
+from tilework.media.passes.reframe import reframe_fitter
 from tilework.media.timeline import Segment, clip_segments, render_hints
 
 Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
 ]
+Codec = Literal["h264", "h265", "vp9"]
 SCRIPT_THRESHOLD = 4000  # longer graphs go to a file (argv limits, readable commands)
 DEFAULT_FPS = 25.0
 SAMPLE_RATE = 48000
 
 # Effects, in the order they apply (see media/graph.py). Tiles record effects on the timeline;
 # each pass reads its own part of the timeline's metadata and adds filters when it is present.
-SEGMENT_FITTERS: list[SegmentFitter] = []
-VIDEO_PASSES: list[VideoPass] = []
-AUDIO_PASSES: list[AudioPass] = []
+SEGMENT_FITTERS: list[SegmentFitter] = [reframe_fitter]
+VIDEO_PASSES: list[VideoPass] = [captions_pass, overlay_pass]
+AUDIO_PASSES: list[AudioPass] = [enhance_audio, music_pass]
 
 
 class RenderSpec(BaseModel):
@@ -54,9 +60,17 @@ class RenderSpec(BaseModel):
     width: int | None = Field(default=None, ge=16, le=7680)
     height: int | None = Field(default=None, ge=16, le=4320)
     fps: float | None = Field(default=None, gt=0, le=120)
-    crf: int = Field(default=23, ge=0, le=51)
+    codec: Codec = "h264"
+    crf: int = Field(default=23, ge=0, le=63)  # x264/x265 stop at 51, VP9 at 63
+    bitrate: str | None = Field(default=None, pattern=r"^\d+(\.\d+)?[kM]$")  # replaces crf
     preset: Preset = "veryfast"
     audio_bitrate: str = Field(default="128k", pattern=r"^\d{2,3}k$")
+
+    @model_validator(mode="after")
+    def _crf_in_codec_range(self) -> RenderSpec:
+        if self.codec != "vp9" and self.crf > 51:
+            raise ValueError(f"crf for {self.codec} must be between 0 and 51")
+        return self
 
 
 def _even(value: float) -> int:
@@ -221,8 +235,39 @@ def compile_render(
         *graph.inputs,
         *_graph_args(graph.script(), output, ffmpeg_major),
         *("-map", video, "-map", audio),
-        *("-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf), "-pix_fmt", "yuv420p"),
+        *video_codec_args(spec),
         *("-c:a", "aac", "-b:a", spec.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2"),
         *("-movflags", "+faststart", str(output.absolute())),
     ]
     return CompiledRender(args, ctx.extra_files)
+
+
+# libvpx-vp9 has no x264-style presets: map each to a deadline and a cpu-used speed (higher is
+# faster). "realtime" with cpu-used 8 is what makes VP9 usable for tests and quick previews.
+_VP9_SPEED: dict[str, tuple[str, int]] = {
+    "ultrafast": ("realtime", 8),
+    "superfast": ("realtime", 7),
+    "veryfast": ("good", 5),
+    "faster": ("good", 4),
+    "fast": ("good", 3),
+    "medium": ("good", 2),
+    "slow": ("good", 1),
+    "slower": ("good", 0),
+    "veryslow": ("best", 0),
+}
+
+
+def video_codec_args(spec: RenderSpec) -> list[str]:
+    """Encoder options for ``spec.codec``: quality by CRF, or an average bitrate when given."""
+    if spec.codec == "vp9":
+        deadline, cpu_used = _VP9_SPEED[spec.preset]
+        # -b:v 0 with -crf is libvpx's constant-quality mode; a bitrate instead means ABR.
+        rate = ["-b:v", spec.bitrate] if spec.bitrate else ["-b:v", "0", "-crf", str(spec.crf)]
+        speed = ["-deadline", deadline, "-cpu-used", str(cpu_used), "-row-mt", "1"]
+        return ["-c:v", "libvpx-vp9", *rate, *speed, "-pix_fmt", "yuv420p"]
+    rate = ["-b:v", spec.bitrate] if spec.bitrate else ["-crf", str(spec.crf)]
+    if spec.codec == "h265":
+        # hvc1 is the sample entry Apple players (QuickTime, Safari, iOS) require for HEVC in MP4.
+        extra = ["-tag:v", "hvc1", "-x265-params", "log-level=error"]
+        return ["-c:v", "libx265", "-preset", spec.preset, *rate, *extra, "-pix_fmt", "yuv420p"]
+    return ["-c:v", "libx264", "-preset", spec.preset, *rate, "-pix_fmt", "yuv420p"]

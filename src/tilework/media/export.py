@@ -4,6 +4,12 @@ The XML describes the *edit* (cuts into the source media), so an editor can keep
 media is referenced by absolute, percent-encoded ``file://`` URLs (Premiere relinks by file name
 when the media moved). The sequence frame size is set through ``timeline.metadata["fcp_xml"]``,
 the hook the ``fcp_xml`` adapter reads; without it the sequence gets an empty ``<format/>``.
+
+Each cut is its own clip item, in and out points in source frames. The adapter writes an item
+that serializes like an earlier one as a bare back-reference (``<clipitem id="clipitem-1"/>``),
+which would make every audio clip (a twin of its picture) the *same* item as its video clip; so
+each clip gets its own id before writing, audio items name their source track, and picture and
+sound of a cut are linked the way Premiere links them (``<link>``), so they move together.
 """
 
 from __future__ import annotations
@@ -12,12 +18,16 @@ import zipfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import opentimelineio as otio
+
+from tilework.media.timeline import url_to_path
 
 XML_NAME = "timeline.xml"
 OTIO_NAME = "timeline.otio"
 MEDIA_DIR = "media"
+CAPTIONS_SRT_NAME = "captions.srt"
 
 
 def _sequence_format(width: int, height: int, fps: float) -> dict[str, Any]:
@@ -45,8 +55,73 @@ def _for_export(
     tl: otio.schema.Timeline, width: int, height: int, fps: float
 ) -> otio.schema.Timeline:
     copy = tl.deepcopy()
-    copy.metadata["fcp_xml"] = _sequence_format(width, height, fps)
+    # The adapter times the sequence (its <rate>, every clip's start/end) in the rate of the
+    # edit's duration, which is not always the render's (an intro at another rate, an explicit
+    # render fps): the format must say the same rate or Premiere builds a mismatched sequence.
+    edit_rate = float(copy.duration().rate)
+    copy.metadata["fcp_xml"] = _sequence_format(width, height, edit_rate if edit_rate > 0 else fps)
+    for number, clip in enumerate(copy.find_clips(), start=1):
+        clip.metadata["fcp_xml"] = {"@id": f"clipitem-{number}"}  # one item per cut and track
+        reference = clip.media_reference
+        if isinstance(reference, otio.schema.ExternalReference) and not reference.name:
+            reference.name = url_to_path(reference.target_url).name  # not percent-encoded
     return copy
+
+
+def _text(element: ElementTree.Element, path: str) -> str:
+    found = element.find(path)
+    return (found.text or "") if found is not None else ""
+
+
+def _add_link(item: ElementTree.Element, ref: str, kind: str, clip_index: int) -> None:
+    link = ElementTree.SubElement(item, "link")
+    for tag, text in (
+        ("linkclipref", ref),
+        ("mediatype", kind),
+        ("trackindex", "1"),
+        ("clipindex", str(clip_index)),
+    ):
+        ElementTree.SubElement(link, tag).text = text
+
+
+def _cut(item: ElementTree.Element) -> tuple[str, str, str, str]:
+    """What identifies a cut across tracks: where it sits, its in/out and its file."""
+    file = item.find("file")
+    file_id = file.get("id", "") if file is not None else ""
+    return _text(item, "start"), _text(item, "in"), _text(item, "out"), file_id
+
+
+def _link_cuts(sequence: ElementTree.Element) -> None:
+    """Link each picture item of the first track to the sound item of the same cut."""
+    pictures = sequence.findall("./media/video/track[1]/clipitem")
+    sounds = sequence.findall("./media/audio/track[1]/clipitem")
+    for sound in sounds:
+        source = ElementTree.SubElement(sound, "sourcetrack")
+        ElementTree.SubElement(source, "mediatype").text = "audio"
+        ElementTree.SubElement(source, "trackindex").text = "1"
+    by_cut = {_cut(sound): (index, sound) for index, sound in enumerate(sounds, start=1)}
+    for index, picture in enumerate(pictures, start=1):
+        match = by_cut.get(_cut(picture))
+        if match is None:
+            continue  # a silent source: nothing to link
+        sound_index, sound = match
+        for item in (picture, sound):
+            _add_link(item, picture.get("id", ""), "video", index)
+            _add_link(item, sound.get("id", ""), "audio", sound_index)
+
+
+def _finish_xml(xml: str) -> str:
+    """Link picture and sound, and put ``<media>`` after the sequence's name/duration/rate."""
+    root = ElementTree.fromstring(xml)
+    for sequence in root.iter("sequence"):
+        media = sequence.find("media")
+        if media is not None:
+            sequence.remove(media)
+            sequence.append(media)
+            _link_cuts(sequence)
+    ElementTree.indent(root, space="    ")
+    body = ElementTree.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n{body}\n'
 
 
 def export_timeline_zip(
@@ -57,17 +132,22 @@ def export_timeline_zip(
     height: int,
     fps: float,
     media_path: Path | None = None,
+    captions_srt: Path | None = None,
 ) -> Path:
     """Write ``timeline.xml`` (FCP7) and ``timeline.otio`` into ``out_zip``.
 
     ``media_path``, when given, is also stored in the zip under ``media/`` (uncompressed), for a
     self-contained hand-off; the XML still references the timeline's own media URLs.
+    ``captions_srt`` (the render's captions, in output time) is stored as ``captions.srt``, which
+    Premiere imports as a caption track.
     """
     exported = _for_export(tl, width, height, fps)
-    xml = otio.adapters.write_to_string(exported, adapter_name="fcp_xml")
+    xml = _finish_xml(otio.adapters.write_to_string(exported, adapter_name="fcp_xml"))
     with zipfile.ZipFile(out_zip, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(XML_NAME, xml)
         archive.writestr(OTIO_NAME, tl.to_json_string())
+        if captions_srt is not None:
+            archive.write(captions_srt, CAPTIONS_SRT_NAME)
         if media_path is not None:
             archive.write(
                 media_path, f"{MEDIA_DIR}/{media_path.name}", compress_type=zipfile.ZIP_STORED

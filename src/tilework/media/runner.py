@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import IO, Any
@@ -90,10 +90,15 @@ def meaningful_lines(lines: Iterable[str], limit: int = ERROR_LINES) -> list[str
 
 @dataclass(frozen=True)
 class RunStats:
-    """What ffmpeg last reported: frames written and output time reached."""
+    """What ffmpeg last reported: frames written and output time reached.
+
+    ``stderr_tail`` holds the last lines of stderr (at most 200), for filters that report there
+    (``loudnorm=print_format=json`` prints its measurement at the end).
+    """
 
     frames: int
     out_time_s: float
+    stderr_tail: tuple[str, ...] = ()
 
 
 class _Killer:
@@ -217,7 +222,7 @@ class FFmpegRunner:
         if code != 0:
             detail = "; ".join(meaningful_lines(stderr)) or f"exit status {code}"
             raise MediaError(f"ffmpeg failed: {detail}")
-        return progress.stats
+        return replace(progress.stats, stderr_tail=tuple(stderr))
 
     @staticmethod
     def _follow(

@@ -2,7 +2,8 @@
 
 Tiles never touch the database or HTTP. The engine hands a tile its parameters (already validated
 against ``params_model``), the item's input timeline and a ``TileContext`` (scratch directory,
-ffmpeg runner, abort/heartbeat, progress). A tile returns edited timelines (several for fan-out)
+ffmpeg runner, abort/heartbeat, progress, and ``resolve_upload`` to find the organization's
+uploaded images/audio/video by id). A tile returns edited timelines (several for fan-out)
 and, for render tiles, the files it produced; the engine stores them.
 """
 
@@ -12,12 +13,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import opentimelineio as otio
 from pydantic import BaseModel, ConfigDict
 
 from tilework.config import Settings
+from tilework.errors import ValidationError
+from tilework.media.probe import MediaInfo
 from tilework.workers.port import JobContext
 
 
@@ -28,6 +31,15 @@ class TileParams(BaseModel):
 
 
 ProgressCallback = Callable[[float, float | None], None]  # (fraction 0..1, eta seconds)
+UploadKind = Literal["video", "audio", "image"]
+# (kind, upload id) -> the file and its probe; the engine scopes it to the run's organization and
+# raises ValidationError for an id that is unknown, of another kind or not finalized.
+UploadResolver = Callable[[UploadKind, str], tuple[Path, MediaInfo | None]]
+
+
+def no_uploads(kind: UploadKind, upload_id: str) -> tuple[Path, MediaInfo | None]:
+    """The resolver outside the engine: there is no organization to look uploads up in."""
+    raise ValidationError(f"{kind} upload {upload_id}: uploads can only be used inside a run")
 
 
 @dataclass
@@ -36,6 +48,7 @@ class TileContext:
     work_dir: Path
     job: JobContext
     progress: ProgressCallback
+    resolve_upload: UploadResolver = no_uploads
 
 
 @dataclass

@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tilework.errors import NotFoundError
+from tilework.tiles.audio_enhance import AudioEnhanceTile
 from tilework.tiles.base import Tile
+from tilework.tiles.captions import CaptionsTile
+from tilework.tiles.clips import ClipsTile
+from tilework.tiles.intro_outro import IntroOutroTile
+from tilework.tiles.music import MusicTile
+from tilework.tiles.overlay import OverlayTile
+from tilework.tiles.reframe import ReframeTile
 from tilework.tiles.render import RenderTile
+from tilework.tiles.silence_removal import SilenceRemovalTile
+from tilework.tiles.thumbnail import ThumbnailTile
 from tilework.tiles.trim import TrimTile
 from tilework.tiles.video_input import VideoInputTile
 
@@ -41,5 +50,20 @@ class TileRegistry:
 
 
 def default_registry() -> TileRegistry:
-    """The tiles Tilework ships: Video Input, Trim and Render."""
-    return TileRegistry([VideoInputTile(), TrimTile(), RenderTile()])
+    """The tiles Tilework ships, in the order ``GET /node_types`` lists them."""
+    return TileRegistry(
+        [
+            VideoInputTile(),
+            TrimTile(),
+            ClipsTile(),
+            SilenceRemovalTile(),
+            CaptionsTile(),
+            AudioEnhanceTile(),
+            ReframeTile(),
+            IntroOutroTile(),
+            OverlayTile(),
+            MusicTile(),
+            ThumbnailTile(),
+            RenderTile(),
+        ]
+    )

@@ -14,20 +14,27 @@ import uuid
 from typing import Literal
 
 import opentimelineio as otio
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from tilework.media.compile import RenderSpec, compile_render, source_frame
 from tilework.media.export import export_timeline_zip
+from tilework.media.loudness import with_measured_loudness
 from tilework.media.probe import MediaInfo, probe
 from tilework.media.runner import FFmpegRunner
-from tilework.media.thumbnail import extract_thumbnail
+from tilework.media.thumbnail import extract_thumbnail, planned_thumbnail
 from tilework.media.timeline import duration_s, source_timeline
 from tilework.tiles.base import RenderedFiles, Tile, TileContext, TileParams, TileResult
 
 RENDER_TYPE_ID = "c7a3e5d2-41f8-4b9e-a6d0-3f2b8e9c1a74"
-QUALITY_CRF = {"low": 28, "medium": 23, "high": 18}
+# CRF per codec for each quality level: x265 and VP9 reach the same look at higher numbers.
+QUALITY_CRF = {
+    "h264": {"low": 28, "medium": 23, "high": 18},
+    "h265": {"low": 32, "medium": 28, "high": 23},
+    "vp9": {"low": 40, "medium": 33, "high": 27},
+}
 NAMED_RESOLUTIONS = {"480p": 480, "720p": 720, "1080p": 1080}  # the frame's shorter side
 _SIZE = re.compile(r"^(\d{2,4})x(\d{2,4})$")
+_BITRATE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kKmM])$")
 Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
 ]
@@ -39,7 +46,42 @@ class RenderParams(TileParams):
     )
     fps: float | None = Field(default=None, gt=0, le=120, description="Output frame rate")
     quality: Literal["low", "medium", "high"] = "medium"
-    preset: Preset = "veryfast"
+    preset: Preset = Field(
+        default="veryfast",
+        description="Speed/size trade-off (x264/x265 presets; mapped to libvpx speeds for vp9)",
+    )
+    codec: Literal["h264", "h265", "vp9"] = Field(
+        default="h264", description="Video codec; the file is an MP4 (AAC audio) in every case"
+    )
+    crf: int | None = Field(
+        default=None,
+        ge=0,
+        le=63,
+        description="Constant quality, overriding quality (0-51 for h264/h265, 0-63 for vp9)",
+    )
+    bitrate: str | None = Field(
+        default=None,
+        description='Average video bitrate such as "4M" or "2500k" instead of constant quality',
+    )
+
+    @field_validator("bitrate")
+    @classmethod
+    def _bitrate_with_unit(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        match = _BITRATE.match(value.strip())
+        if match is None or float(match.group(1)) <= 0:
+            raise ValueError('bitrate must be a number with k or M, such as "4M" or "2500k"')
+        # ffmpeg reads a lowercase m as "milli": normalise the unit.
+        return match.group(1) + ("k" if match.group(2) in "kK" else "M")
+
+    @model_validator(mode="after")
+    def _one_rate_control(self) -> RenderParams:
+        if self.crf is not None and self.bitrate is not None:
+            raise ValueError("give either crf or bitrate, not both")
+        if self.crf is not None and self.codec != "vp9" and self.crf > 51:
+            raise ValueError(f"crf for {self.codec} must be between 0 and 51")
+        return self
 
     @field_validator("resolution")
     @classmethod
@@ -70,7 +112,9 @@ def render_spec(params: RenderParams, timeline: otio.schema.Timeline) -> RenderS
         width=width,
         height=height,
         fps=params.fps,
-        crf=QUALITY_CRF[params.quality],
+        codec=params.codec,
+        crf=params.crf if params.crf is not None else QUALITY_CRF[params.codec][params.quality],
+        bitrate=params.bitrate,
         preset=params.preset,
     )
 
@@ -83,14 +127,21 @@ def render_timeline(
     folder = ctx.work_dir / f"render-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     video = folder / "video.mp4"
+    timeline = with_measured_loudness(runner, timeline, job=ctx.job)  # loudnorm pass 1
     compiled = compile_render(
         timeline, render_spec(params, timeline), video, ffmpeg_major=runner.ffmpeg_major()
     )
     args = compiled.args
     runner.run(args, job=ctx.job, duration_s=duration_s(timeline), on_progress=ctx.progress)
     info = probe(runner, video, "video")
+    planned = planned_thumbnail(timeline)  # the Thumbnail tile's moment and title, if any
     thumbnail = extract_thumbnail(
-        runner, video, folder / "thumbnail.jpg", at_s=min(1.0, info.duration_s / 2)
+        runner,
+        video,
+        folder / "thumbnail.jpg",
+        at_s=min(1.0, info.duration_s / 2) if planned.at_s is None else planned.at_s,
+        title=planned.title,
+        title_place=planned.title_place,
     )
     timeline_zip = export_timeline_zip(
         timeline,
@@ -98,6 +149,7 @@ def render_timeline(
         width=info.width,
         height=info.height,
         fps=info.fps,
+        captions_srt=compiled.extra_files.get("captions_srt_url"),
     )
     return RenderedFiles(
         video=video,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,8 @@ from tilework.media.thumbnail import extract_thumbnail
 pytestmark = requires_ffmpeg
 
 
-def test_a_good_clip_is_described_quickly(runner: FFmpegRunner, clips: dict[str, Path]) -> None:
-    started = time.monotonic()
+def test_a_good_clip_is_described(runner: FFmpegRunner, clips: dict[str, Path]) -> None:
     info = probe(runner, clips["tone"])
-    assert time.monotonic() - started < 0.5
     assert (info.width, info.height, info.fps) == (320, 180, 25.0)
     assert info.duration_s == pytest.approx(3.0, abs=0.1)
     assert info.has_audio and info.audio_codec == "aac" and info.video_codec == "h264"

@@ -20,9 +20,15 @@ from tilework.tiles.video_input import VIDEO_INPUT_TYPE_ID, VideoInputTile
 A = Path("/media/a.mp4")
 
 
-def test_registry_lists_the_three_tiles_in_a_stable_order() -> None:
+def test_registry_lists_the_shipped_tiles_in_a_stable_order() -> None:
     registry = default_registry()
-    assert [tile.slug for tile in registry.all()] == ["video-input", "trim", "render"]
+    slugs = [tile.slug for tile in registry.all()]
+    assert slugs[:2] == ["video-input", "trim"] and slugs[-1] == "render"
+    assert len(slugs) == len(set(slugs))
+    assert {"captions", "clips", "reframe", "silence-removal", "audio-enhance", "thumbnail"} <= set(
+        slugs
+    )
+    assert slugs == [tile.slug for tile in default_registry().all()]
     assert VIDEO_INPUT_TYPE_ID == "9451e6ff-ac7f-4317-9055-a2f35f641b29"
     assert VIDEO_INPUT_TYPE_ID in registry and "nope" not in registry
     for tile in registry.all():
@@ -32,8 +38,8 @@ def test_registry_lists_the_three_tiles_in_a_stable_order() -> None:
         registry.get("nope")
     with pytest.raises(ValueError, match="twice"):
         TileRegistry([TrimTile(), TrimTile()])
-    assert [t.renders for t in registry.all()] == [False, False, True]
-    assert [t.is_input for t in registry.all()] == [True, False, False]
+    assert [t.slug for t in registry.all() if t.renders] == ["render"]
+    assert [t.slug for t in registry.all() if t.is_input] == ["video-input"]
 
 
 def test_trim_params_validation() -> None:

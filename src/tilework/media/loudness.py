@@ -1,0 +1,112 @@
+"""Loudness pass 1: measure the *edited* audio of a timeline, before the render compiles it.
+
+Two-pass loudnorm needs the loudness of exactly what pass 2 will process: the same cuts, joined
+the same way, through the same clean-up filters. So this builds the render's audio skeleton
+(one input per cut with accurate seeking, each cut resampled and padded to its exact duration,
+``concat``) without any video, which ffmpeg then never decodes, and ends it with
+``loudnorm=…:print_format=json`` into the null muxer. loudnorm prints its report at the end of
+stderr; ``FFmpegRunner`` hands back the last lines of it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import opentimelineio as otio
+
+from tilework.errors import MediaError
+from tilework.media.compile import _audio_chain, _seconds  # the render's own audio skeleton
+from tilework.media.graph import FilterGraph
+from tilework.media.passes.audio import (
+    ENHANCE_KEY,
+    AudioEnhanceSettings,
+    LoudnessMeasurement,
+    cleanup_filters,
+    edit_has_audio,
+    enhance_settings,
+    loudnorm_targets,
+)
+from tilework.media.runner import FFmpegRunner
+from tilework.media.timeline import NAMESPACE, Segment, clip_segments, plain
+from tilework.workers.port import JobContext
+
+FLOOR = -99.0  # loudnorm's lowest accepted measurement; stands for "-inf" (digital silence)
+_FIELDS = ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
+
+
+def parse_loudnorm_json(stderr_lines: list[str] | tuple[str, ...]) -> LoudnessMeasurement:
+    """The last JSON object loudnorm printed (its values are strings such as ``"-23.4"``)."""
+    text = "\n".join(line.rstrip("\n") for line in stderr_lines)
+    start, end = text.rfind("{"), text.rfind("}")
+    if start < 0 or end < start:
+        raise MediaError("loudness measurement failed: loudnorm printed no report")
+    try:
+        report = json.loads(text[start : end + 1])
+        values = {name: _number(report[name]) for name in _FIELDS}
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise MediaError(
+            f"loudness measurement failed: unreadable loudnorm report ({exc})"
+        ) from exc
+    return LoudnessMeasurement.model_validate(values)
+
+
+def _number(value: object) -> float:
+    number = float(str(value))
+    return number if math.isfinite(number) else FLOOR
+
+
+def _edited_audio(graph: FilterGraph, segments: list[Segment]) -> str:
+    """Every cut's sound, exactly as the render lays it out, joined into one label."""
+    labels = []
+    for index, segment in enumerate(segments):
+        duration = _seconds(segment.duration_s)
+        source = None  # a gap, or a source without sound: silence, as in the render
+        info = segment.media_info
+        if segment.path is not None and info is not None and info.has_audio:
+            path = str(Path(segment.path).absolute())
+            number = graph.add_input(["-ss", _seconds(segment.start_s), "-t", duration, "-i", path])
+            source = f"[{number}:a:0]"
+        labels.append(f"[m{index}]")
+        graph.add(f"{_audio_chain(source, duration)}{labels[-1]}")
+    if len(labels) == 1:
+        return labels[0]
+    graph.add(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[medit]")
+    return "[medit]"
+
+
+def measure_edited_audio(
+    runner: FFmpegRunner,
+    segments: list[Segment],
+    settings: AudioEnhanceSettings,
+    *,
+    job: JobContext | None = None,
+) -> LoudnessMeasurement:
+    """loudnorm's measurement of the edit's sound after the clean-up filters."""
+    graph = FilterGraph()
+    edited = _edited_audio(graph, segments)
+    chain = [*cleanup_filters(settings), f"{loudnorm_targets(settings)}:print_format=json"]
+    graph.add(f"{edited}{','.join(chain)}[measured]")
+    args = [*graph.inputs, "-filter_complex", graph.script(), "-map", "[measured]"]
+    stats = runner.run([*args, "-f", "null", "-"], job=job)
+    return parse_loudnorm_json(stats.stderr_tail)
+
+
+def with_measured_loudness(
+    runner: FFmpegRunner, tl: otio.schema.Timeline, *, job: JobContext | None = None
+) -> otio.schema.Timeline:
+    """``tl`` itself when it asks for no loudness normalisation (or has no audio), else a copy
+    whose ``audio_enhance`` settings carry the pass-1 measurement for the audio pass."""
+    settings = enhance_settings(tl.metadata)
+    if settings is None:
+        return tl
+    segments = clip_segments(tl)
+    if not edit_has_audio(segments):
+        return tl
+    measured = measure_edited_audio(runner, segments, settings, job=job)
+    copy = tl.deepcopy()
+    namespace = plain(copy.metadata).get(NAMESPACE, {})
+    namespace[ENHANCE_KEY] = {**namespace[ENHANCE_KEY], "measured": measured.model_dump()}
+    copy.metadata[NAMESPACE] = namespace
+    return copy

@@ -1,0 +1,113 @@
+"""Audio Enhance on real renders: two-pass loudnorm lands on the target, measured by ebur128."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from tests.support.media import ffprobe, requires_ffmpeg, stream, tile_context
+from tests.support.talking import short_talking_clip
+from tilework.config import Settings
+from tilework.media.loudness import measure_edited_audio, with_measured_loudness
+from tilework.media.passes.audio import AudioEnhanceSettings
+from tilework.media.probe import probe
+from tilework.media.runner import FFmpegRunner
+from tilework.media.samples import TalkingClip, make_sample_clip
+from tilework.media.timeline import clip_segments, source_timeline
+from tilework.tiles.audio_enhance import AudioEnhanceTile
+from tilework.tiles.render import RenderParams, render_timeline
+from tilework.tiles.silence_removal import SilenceRemovalTile
+
+pytestmark = requires_ffmpeg
+
+
+@pytest.fixture(scope="module")
+def talking(tmp_path_factory: pytest.TempPathFactory) -> TalkingClip:
+    return short_talking_clip(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture
+def source(talking: TalkingClip, runner: FFmpegRunner) -> otio.schema.Timeline:
+    info = probe(runner, talking.path)
+    return source_timeline(talking.path, info, start_ms=None, end_ms=None, name="talk")
+
+
+def integrated_lufs(path: Path) -> float:
+    """ffmpeg ebur128's integrated loudness of ``path`` (independent of the code under test)."""
+    stderr = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a:0",
+         "-af", "ebur128", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    summary = stderr[stderr.rindex("Summary:") :]
+    match = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    assert match is not None, summary
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize(
+    ("params", "cut_pauses"),
+    [
+        ({"target_lufs": -14}, False),
+        ({"target_lufs": -23, "highpass_hz": 120, "denoise": True}, True),
+    ],
+    ids=["-14 LUFS on the source", "-23 LUFS, denoised, after silence removal"],
+)
+def test_the_render_lands_within_one_lu_of_the_target(
+    settings: Settings,
+    source: otio.schema.Timeline,
+    tmp_path: Path,
+    params: dict[str, object],
+    cut_pauses: bool,
+) -> None:
+    ctx = tile_context(settings, tmp_path / "work")
+    timeline = source
+    if cut_pauses:
+        silence = SilenceRemovalTile()
+        timeline = silence.run(ctx, silence.parse_params({}), timeline).timelines[0]
+        assert len(clip_segments(timeline)) == 3
+    enhance = AudioEnhanceTile()
+    enhanced = enhance.run(ctx, enhance.parse_params(params), timeline).timelines[0]
+    files = render_timeline(ctx, enhanced, RenderParams(preset="ultrafast", quality="low"))
+
+    target = float(params["target_lufs"])  # type: ignore[arg-type]
+    assert integrated_lufs(files.video) == pytest.approx(target, abs=1.0)
+    audio = stream(ffprobe(files.video), "audio")
+    assert audio is not None and audio["sample_rate"] == "48000"
+    command = " ".join(files.ffmpeg_command)
+    assert f"loudnorm=I={target:g}:TP=-1.5" in command
+    assert "measured_I=" in command and "linear=true" in command  # pass 2 of two
+    assert "aresample=48000[enh" in command
+    assert ("afftdn" in command) == cut_pauses
+
+
+def test_pass_one_measures_what_ebur128_measures(
+    runner: FFmpegRunner, source: otio.schema.Timeline, talking: TalkingClip
+) -> None:
+    settings = AudioEnhanceSettings(highpass_hz=0)
+    measured = measure_edited_audio(runner, clip_segments(source), settings)
+    assert measured.input_i == pytest.approx(integrated_lufs(talking.path), abs=0.5)
+    assert measured.input_tp < 0 and not measured.silent
+
+
+def test_a_timeline_without_audio_is_left_alone(
+    settings: Settings, runner: FFmpegRunner, tmp_path: Path
+) -> None:
+    mute = make_sample_clip(
+        "ffmpeg", tmp_path / "mute.mp4", seconds=1.0, width=160, height=90, audio=None
+    )
+    tl = source_timeline(mute, probe(runner, mute), start_ms=None, end_ms=None, name="mute")
+    ctx = tile_context(settings, tmp_path / "work")
+    enhance = AudioEnhanceTile()
+    result = enhance.run(ctx, enhance.parse_params({}), tl)
+    assert result.status_message == "the video has no audio: nothing to enhance"
+    (enhanced,) = result.timelines
+    assert with_measured_loudness(runner, enhanced) is enhanced  # nothing to measure
+    files = render_timeline(ctx, enhanced, RenderParams(preset="ultrafast"))
+    assert "loudnorm" not in " ".join(files.ffmpeg_command)
+    audio = stream(ffprobe(files.video), "audio")
+    assert audio is not None and audio["sample_rate"] == "48000"
