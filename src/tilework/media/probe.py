@@ -46,8 +46,12 @@ class MediaInfo(BaseModel):
     format_name: str | None = None
 
 
-def probe(runner: FFmpegRunner, path: Path, kind: MediaKind = "video") -> MediaInfo:
-    """``MediaInfo`` of ``path``, or ``MediaError("<name>: not a decodable video: <reason>")``."""
+def probe(
+    runner: FFmpegRunner, path: Path, kind: MediaKind = "video", *, decode_check: bool = True
+) -> MediaInfo:
+    """``MediaInfo`` of ``path``, or ``MediaError("<name>: not a decodable video: <reason>")``.
+
+    ``decode_check=False`` trusts the file's streams (for files ffmpeg itself just wrote)."""
     path = Path(path)
 
     def refuse(reason: str) -> MediaError:
@@ -63,7 +67,8 @@ def probe(runner: FFmpegRunner, path: Path, kind: MediaKind = "video") -> MediaI
     if problem:
         raise refuse(problem)
     try:
-        _decode_check(runner, path, info, kind)
+        if decode_check:
+            _decode_check(runner, path, info, kind)
     except MediaError as exc:
         raise refuse(exc.detail.removeprefix("ffmpeg failed: ")) from exc
     return info
@@ -144,8 +149,8 @@ def _fps(video: dict[str, Any]) -> float:
     """
     average, base = _rate(video, "avg_frame_rate"), _rate(video, "r_frame_rate")
     for rate in (average, base):
-        standard = next((s for s in STANDARD_RATES if abs(rate - s) <= s * 0.005), None)
-        if standard is not None:
+        standard = min(STANDARD_RATES, key=lambda s: abs(rate - s))
+        if abs(rate - standard) <= standard * 0.005:  # 30 stays 30, 29.97 stays 29.97
             return standard
     rate = average or base
     return float(max(1, round(rate))) if rate > 0 else 0.0

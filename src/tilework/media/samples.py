@@ -118,12 +118,12 @@ def astronaut_png() -> Path | None:
     return path if path.is_file() else None
 
 
-def _speak_script(script: tuple[str, ...], pause_s: float, lead_in_s: float, wav: Path) -> bool:
+def _speak_script(script: tuple[str, ...], pause_s: float, wav: Path) -> bool:
     espeak = shutil.which("espeak-ng")
     if espeak is None:
         return False
     gap = f'<break time="{round(pause_s * 1000)}ms"/>'
-    ssml = f'<speak><break time="{round(lead_in_s * 1000)}ms"/>{gap.join(script)}</speak>'
+    ssml = f"<speak>{gap.join(script)}</speak>"  # espeak-ng ignores a leading <break>
     result = subprocess.run(
         [espeak, "-m", "-v", "en-us", "-s", "150", "-w", str(wav), ssml],
         capture_output=True,
@@ -157,9 +157,9 @@ def make_talking_clip(
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         wav = Path(tmp) / "speech.wav"
-        if not _speak_script(script, pause_s, lead_in_s, wav):
+        if not _speak_script(script, pause_s, wav):
             raise MediaError("espeak-ng is needed to generate speech (make system-deps)")
-        seconds = max(_wav_seconds(wav) + tail_s, min_duration_s)
+        seconds = max(lead_in_s + _wav_seconds(wav) + tail_s, min_duration_s)
         photo = astronaut_png() if face else None
         side = round(height * 0.8) // 2 * 2
         args = ["-f", "lavfi", "-i", f"color=c=0x203040:size={width}x{height}:rate={fps}"]
@@ -177,7 +177,9 @@ def make_talking_clip(
         else:
             args += ["-map", "0:v"]
         args += ["-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-        args += ["-g", str(fps), "-af", f"aresample=48000,apad,atrim=duration={seconds}"]
+        lead_ms = round(lead_in_s * 1000)
+        audio = f"adelay={lead_ms}:all=1,aresample=48000,apad,atrim=duration={seconds}"
+        args += ["-g", str(fps), "-af", audio]
         args += ["-c:a", "aac", "-b:a", "96k", "-ac", "2", "-t", f"{seconds:.3f}"]
         args += ["-movflags", "+faststart", str(out.absolute())]
         _run(runner_or_ffmpeg_path, args)

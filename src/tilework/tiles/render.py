@@ -133,7 +133,7 @@ def render_timeline(
     )
     args = compiled.args
     runner.run(args, job=ctx.job, duration_s=duration_s(timeline), on_progress=ctx.progress)
-    info = probe(runner, video, "video")
+    info = probe(runner, video, "video", decode_check=False)  # ffmpeg just wrote it
     planned = planned_thumbnail(timeline)  # the Thumbnail tile's moment and title, if any
     thumbnail = extract_thumbnail(
         runner,

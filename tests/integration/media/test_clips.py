@@ -56,6 +56,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         folder / "talking.mp4",
         script=SCRIPT,
         pause_s=1.0,
+        lead_in_s=0.0,  # the trimmed edit below cuts at 1.0 s, between words of this timing
         width=320,
         height=180,
         face=False,
