@@ -29,6 +29,8 @@ from tilework.media.graph import (
     PassContext,
     SegmentFitter,
     VideoPass,
+    add_segment_input,
+    seconds_arg,
 )
 from tilework.media.passes.audio import enhance_audio
 from tilework.media.passes.captions import captions_pass
@@ -120,10 +122,6 @@ def _first_clip_fps(tl: otio.schema.Timeline) -> float | None:
     return None
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
-
-
 def _fit_chain(source: str, frame: Frame) -> str:
     """The default fit: scale inside the frame keeping the aspect, pad with black."""
     return (
@@ -143,7 +141,8 @@ def _video_chain(segment: Segment, source: str, frame: Frame, duration: str) -> 
     )
 
 
-def _audio_chain(source: str | None, duration: str) -> str:
+def audio_chain(source: str | None, duration: str) -> str:
+    """One cut's sound as the render lays it out (silence for ``None``); loudness reuses it."""
     fmt = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
     if source is None:
         return f"anullsrc=r={SAMPLE_RATE}:cl=stereo,{fmt},atrim=duration={duration}"
@@ -161,15 +160,13 @@ def _gap_chain(frame: Frame, duration: str) -> str:
 
 def _add_segment(graph: FilterGraph, segment: Segment, frame: Frame) -> tuple[str, str]:
     """Read one cut as a new input; returns the chains for its picture and its sound."""
-    duration = _seconds(segment.duration_s)
-    if segment.path is None:
-        return _gap_chain(frame, duration), _audio_chain(None, duration)
-    number = graph.add_input(
-        ["-ss", _seconds(segment.start_s), "-t", duration, "-i", str(segment.path.absolute())]
-    )
+    duration = seconds_arg(segment.duration_s)
+    number = add_segment_input(graph, segment)
+    if number is None:
+        return _gap_chain(frame, duration), audio_chain(None, duration)
     has_audio = segment.media_info is not None and segment.media_info.has_audio
     video = _video_chain(segment, f"[{number}:v:0]", frame, duration)
-    return video, _audio_chain(f"[{number}:a:0]" if has_audio else None, duration)
+    return video, audio_chain(f"[{number}:a:0]" if has_audio else None, duration)
 
 
 def _concat_segments(graph: FilterGraph, segments: list[Segment], frame: Frame) -> None:

@@ -58,6 +58,23 @@ class FilterGraph:
         return ";".join(self.chains)
 
 
+def seconds_arg(value: float) -> str:
+    """Seconds as ffmpeg reads them: microsecond precision, no trailing zeros."""
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+def add_segment_input(graph: FilterGraph, segment: Segment) -> int | None:
+    """Read one cut as a new input (accurate ``-ss``/``-t`` seek); ``None`` for a gap."""
+    if segment.path is None:
+        return None
+    return graph.add_input(
+        [
+            *("-ss", seconds_arg(segment.start_s), "-t", seconds_arg(segment.duration_s)),
+            *("-i", str(Path(segment.path).absolute())),
+        ]
+    )
+
+
 @dataclass
 class PassContext:
     timeline: otio.schema.Timeline

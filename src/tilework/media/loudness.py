@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import opentimelineio as otio
 
 from tilework.errors import MediaError
-from tilework.media.compile import _audio_chain, _seconds  # the render's own audio skeleton
-from tilework.media.graph import FilterGraph
+from tilework.media.compile import audio_chain  # the render's own audio skeleton
+from tilework.media.graph import FilterGraph, add_segment_input, seconds_arg
 from tilework.media.passes.audio import (
     ENHANCE_KEY,
     AudioEnhanceSettings,
@@ -61,15 +60,12 @@ def _edited_audio(graph: FilterGraph, segments: list[Segment]) -> str:
     """Every cut's sound, exactly as the render lays it out, joined into one label."""
     labels = []
     for index, segment in enumerate(segments):
-        duration = _seconds(segment.duration_s)
         source = None  # a gap, or a source without sound: silence, as in the render
-        info = segment.media_info
-        if segment.path is not None and info is not None and info.has_audio:
-            path = str(Path(segment.path).absolute())
-            number = graph.add_input(["-ss", _seconds(segment.start_s), "-t", duration, "-i", path])
-            source = f"[{number}:a:0]"
+        if segment.media_info is not None and segment.media_info.has_audio:
+            number = add_segment_input(graph, segment)
+            source = None if number is None else f"[{number}:a:0]"
         labels.append(f"[m{index}]")
-        graph.add(f"{_audio_chain(source, duration)}{labels[-1]}")
+        graph.add(f"{audio_chain(source, seconds_arg(segment.duration_s))}{labels[-1]}")
     if len(labels) == 1:
         return labels[0]
     graph.add(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[medit]")

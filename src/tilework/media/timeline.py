@@ -33,6 +33,9 @@ from tilework.errors import ValidationError
 from tilework.media.probe import MediaInfo
 
 NAMESPACE = "tilework"
+# Keys of source analyses on media references (``reference.metadata["tilework"][key]``).
+TRANSCRIPT_KEY = "transcript"  # analysis/asr.py Transcript, source seconds
+SPEECH_KEY = "speech"  # analysis/speech.py speech spans, source seconds
 SCHEMA_VERSION = 1
 DEFAULT_RATE = 25.0
 RationalTime = otio.opentime.RationalTime

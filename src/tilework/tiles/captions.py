@@ -18,8 +18,8 @@ import opentimelineio as otio
 
 from tilework.analysis.speech import detect_speech
 from tilework.media.captions import CaptionStyle, group_lines
-from tilework.media.passes.captions import CAPTIONS_KEY, SPEECH_KEY, words_in_edit
-from tilework.media.timeline import NAMESPACE, clip_segments, plain
+from tilework.media.passes.captions import CAPTIONS_KEY, words_in_edit
+from tilework.media.timeline import NAMESPACE, SPEECH_KEY, clip_segments, plain
 from tilework.tiles.base import Tile, TileContext, TileParams, TileResult
 from tilework.tiles.sources import (
     attach_transcripts,

@@ -28,12 +28,11 @@ from tilework.media.cuts import (
     replace_video_items,
     split_clip,
 )
-from tilework.media.timeline import duration_s, url_to_path, video_track
+from tilework.media.timeline import SPEECH_KEY, duration_s, url_to_path, video_track
 from tilework.tiles.base import Tile, TileContext, TileParams, TileResult
 from tilework.tiles.sources import set_analysis, source_references
 
 SILENCE_REMOVAL_TYPE_ID = "0e5515de-4daf-436c-959f-e9a1e70c1584"
-SPEECH_KEY = "speech"
 
 
 class SilenceRemovalParams(TileParams):

@@ -16,9 +16,13 @@ import opentimelineio as otio
 from tilework.analysis.asr import Transcript, transcribe
 from tilework.config import Settings
 from tilework.media.probe import MediaInfo
-from tilework.media.timeline import NAMESPACE, media_info_of, plain, url_to_path
-
-TRANSCRIPT_KEY = "transcript"
+from tilework.media.timeline import (
+    NAMESPACE,
+    TRANSCRIPT_KEY,
+    media_info_of,
+    plain,
+    url_to_path,
+)
 
 
 def source_references(

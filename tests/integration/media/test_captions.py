@@ -28,11 +28,11 @@ from tilework.media.export import CAPTIONS_SRT_NAME
 from tilework.media.probe import probe
 from tilework.media.runner import FFmpegRunner
 from tilework.media.samples import TalkingClip, make_sample_clip, make_talking_clip
-from tilework.media.timeline import plain, source_timeline, to_frames, trim
+from tilework.media.timeline import TRANSCRIPT_KEY, plain, source_timeline, to_frames, trim
 from tilework.tiles.base import RenderedFiles, TileResult
 from tilework.tiles.captions import CaptionsTile
 from tilework.tiles.render import RenderParams, render_timeline
-from tilework.tiles.sources import TRANSCRIPT_KEY, get_analysis
+from tilework.tiles.sources import get_analysis
 
 pytestmark = requires_ffmpeg
 

@@ -18,9 +18,9 @@ from tilework.media.passes.captions import (
     snap_to_speech,
     words_in_edit,
 )
-from tilework.media.timeline import clip_segments, source_timeline, trim
+from tilework.media.timeline import TRANSCRIPT_KEY, clip_segments, source_timeline, trim
 from tilework.tiles.captions import store_style
-from tilework.tiles.sources import TRANSCRIPT_KEY, set_analysis
+from tilework.tiles.sources import set_analysis
 
 A = Path("/media/a.mp4")
 B = Path("/media/b.mp4")

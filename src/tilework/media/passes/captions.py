@@ -33,11 +33,9 @@ from tilework.media.captions import (
     vtt_text,
 )
 from tilework.media.graph import PassContext
-from tilework.media.timeline import NAMESPACE, Segment, plain
+from tilework.media.timeline import NAMESPACE, SPEECH_KEY, TRANSCRIPT_KEY, Segment, plain
 
 CAPTIONS_KEY = "captions"  # timeline.metadata["tilework"][CAPTIONS_KEY]: the CaptionStyle
-TRANSCRIPT_KEY = "transcript"  # where tiles/sources.py stores a source's transcript
-SPEECH_KEY = "speech"  # where the speech spans of a source are stored (analysis/speech.py)
 SRT_FIELD = "captions_srt_url"
 VTT_FIELD = "captions_vtt_url"
 MIN_WORD_S = 0.05  # Whisper sometimes gives a word no duration

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import opentimelineio as otio
 from pydantic import BaseModel, ConfigDict, Field
 
-from tilework.media.graph import PassContext
+from tilework.media.graph import PassContext, seconds_arg
 from tilework.media.timeline import NAMESPACE, plain
 
 MUSIC_KEY = "music"
@@ -54,13 +54,9 @@ def set_music(tl: otio.schema.Timeline, bed: MusicBed) -> None:
     tl.metadata[NAMESPACE] = namespace
 
 
-def _seconds(value: float) -> str:
-    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
-
-
 def music_chain(source: str, bed: MusicBed, duration_s: float) -> str:
     """The bed at its level, exactly ``duration_s`` long, with its fades."""
-    length = _seconds(duration_s)
+    length = seconds_arg(duration_s)
     fmt = f"aformat=sample_fmts=fltp:sample_rates={SAMPLE_RATE}:channel_layouts=stereo"
     chain = (
         f"{source}aresample={SAMPLE_RATE},{fmt},apad,atrim=duration={length},"
@@ -68,9 +64,9 @@ def music_chain(source: str, bed: MusicBed, duration_s: float) -> str:
     )
     fade_in, fade_out = min(bed.fade_in_s, duration_s / 2), min(bed.fade_out_s, duration_s / 2)
     if fade_in > 0:
-        chain += f",afade=t=in:st=0:d={_seconds(fade_in)}"
+        chain += f",afade=t=in:st=0:d={seconds_arg(fade_in)}"
     if fade_out > 0:
-        chain += f",afade=t=out:st={_seconds(duration_s - fade_out)}:d={_seconds(fade_out)}"
+        chain += f",afade=t=out:st={seconds_arg(duration_s - fade_out)}:d={seconds_arg(fade_out)}"
     return chain
 
 
@@ -79,7 +75,7 @@ def music_pass(ctx: PassContext, audio: str) -> str:
     if bed is None or ctx.duration_s <= 0:
         return audio
     loop = ["-stream_loop", "-1"] if bed.loop else []
-    number = ctx.graph.add_input([*loop, "-t", _seconds(ctx.duration_s), "-i", bed.path])
+    number = ctx.graph.add_input([*loop, "-t", seconds_arg(ctx.duration_s), "-i", bed.path])
     music = ctx.graph.label("music")
     ctx.graph.add(f"{music_chain(f'[{number}:a:0]', bed, ctx.duration_s)}{music}")
     if bed.ducking != "off":
