@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         36000,
         36000,
     )
-    webhook_max_per_host: int = Field(default=16, ge=1, le=64)  # deliveries in flight per host
+    webhook_max_per_host: int = Field(default=16, ge=1, le=64)  # requests open per host
     webhook_secret: SecretStr | None = None  # default secret for organizations without one
 
     # Billing (docs/billing.md). Plans: JSON object of overrides by plan id, merged over the

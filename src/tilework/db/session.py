@@ -7,12 +7,19 @@ upgrade. Only ``unit_of_work`` commits; services flush.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+
+def compact_json(value: Any) -> str:
+    """JSON columns are stored compact: an outbox payload's text is then the very body a webhook
+    delivery sends, with no decode and re-encode per attempt."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def make_engine(database_url: str) -> Engine:
@@ -22,10 +29,17 @@ def make_engine(database_url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 60},
             pool_size=20,
             max_overflow=20,
+            json_serializer=compact_json,
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        database_url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        json_serializer=compact_json,
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -10,6 +10,7 @@ TLS server name (``sni_hostname`` request extension) of the original host.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import threading
@@ -73,6 +74,14 @@ def check_url(url: str, *, allow_private: bool, resolver: Resolver | None = None
     parsed = _parse(url)
     scheme, host = parsed.scheme, parsed.host
     port = parsed.port or _DEFAULT_PORTS[scheme]
+    addresses = resolve_checked(host, port, allow_private=allow_private, resolver=resolver)
+    return ResolvedURL(str(parsed), scheme, host, port, addresses[0], tuple(addresses))
+
+
+def resolve_checked(
+    host: str, port: int, *, allow_private: bool, resolver: Resolver | None = None
+) -> list[IPAddress]:
+    """Every address ``host`` resolves to, once; refused unless all of them are public."""
     addresses = _resolve(host, port, resolver or SystemResolver())
     for address in addresses:
         problem = address_problem(address, allow_private=allow_private)
@@ -82,7 +91,29 @@ def check_url(url: str, *, allow_private: bool, resolver: Resolver | None = None
                 f"URL not allowed: {shown} is a {problem} address; only public addresses may be "
                 "fetched"
             )
-    return ResolvedURL(str(parsed), scheme, host, port, addresses[0], tuple(addresses))
+    return addresses
+
+
+def check_url_shape(url: str, *, allow_private: bool) -> None:
+    """Refuse ``url`` unless it is http(s) with a host, and a public one when the host is an
+    address; host *names* are left to the connection's resolver (``GuardedResolver``), which
+    checks every address it resolves them to — so each name is resolved once, not twice."""
+    problem = _shape_problem(url, allow_private)
+    if problem is not None:
+        raise ValidationError(problem)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape_problem(url: str, allow_private: bool) -> str | None:
+    """Cached: the answer depends on the URL's text alone (no lookup), and a sender posts to the
+    same few URLs thousands of times a second."""
+    try:
+        parsed = _parse(url)
+        if _literal(parsed.host) is not None:
+            resolve_checked(parsed.host, 0, allow_private=allow_private)  # an address: no lookup
+    except ValidationError as exc:
+        return str(exc)
+    return None
 
 
 def address_problem(address: IPAddress, *, allow_private: bool) -> str | None:

@@ -7,8 +7,11 @@ a cap per receiver host) and records each ``Finished`` attempt with the next gro
 
 from __future__ import annotations
 
+import functools
+import math
 import threading
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +32,7 @@ class Delivery:
     created_at: datetime
     run_id: str = ""
     host: str = ""  # the per-host cap's key: "host:port"
+    lease_expires: float = math.inf  # time.monotonic() when another sender may take the event
 
 
 @dataclass(frozen=True)
@@ -46,11 +50,16 @@ class Finished:
     delivery: Delivery
     started_at: datetime
     latency_s: float
-    outcome: Outcome
+    outcome: Outcome | None  # None: never sent (its lease ran short while it queued): requeue
 
 
 class InFlight:
-    """Deliveries under way here: one per run, ``per_host`` per host, ``total`` in all."""
+    """Leased deliveries here, for the caps: one per run, ``per_host`` per host, ``total`` in all.
+
+    A run's slot is held from its lease until its outcome is recorded (its next event may not go
+    before). The per-host figure bounds a host's backlog — leased and waiting for, or holding,
+    one of its ``HostQueues`` slots — so a slow host cannot hold every run slot.
+    """
 
     def __init__(self, *, per_host: int, total: int) -> None:
         self._per_host, self._total = per_host, total
@@ -80,6 +89,42 @@ class InFlight:
                 del self._hosts[host]
 
 
+class HostQueues:
+    """At most ``per_host`` requests open to one host; a host's other leased deliveries queue
+    here, in lease order, and ``start`` is called for each when its turn comes.
+
+    Lives on the sender's event loop. Plain counters and deques, not a semaphore per host: a
+    semaphore's waiters are tasks, and each acquire scans them all.
+    """
+
+    def __init__(self, per_host: int, start: Callable[[Delivery], None]) -> None:
+        self._per_host = per_host
+        self._start = start
+        self._open: Counter[str] = Counter()
+        self._waiting: dict[str, deque[Delivery]] = {}
+
+    def add(self, delivery: Delivery) -> None:
+        host = delivery.host
+        if self._open[host] < self._per_host:
+            self._open[host] += 1
+            self._start(delivery)
+        else:
+            self._waiting.setdefault(host, deque()).append(delivery)
+
+    def done(self, host: str) -> None:
+        """A request to ``host`` is over: its next delivery goes, or the slot frees."""
+        waiting = self._waiting.get(host)
+        if waiting:
+            self._start(waiting.popleft())
+            if not waiting:
+                del self._waiting[host]
+            return
+        self._open[host] -= 1
+        if self._open[host] <= 0:
+            del self._open[host]
+
+
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
     """``host:port`` of ``url``: one receiver for the per-host cap (the URL if unparsable)."""
     try:

@@ -9,7 +9,7 @@ header (Mosaic's scheme) carries the current secret only, and can be turned off.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,6 +17,19 @@ from tilework.db.tables import Organization
 from tilework.webhooks.verify import generate_secret
 
 ROTATION_OVERLAP = timedelta(hours=24)
+
+
+class SecretColumns(Protocol):
+    """An organization's webhook secret columns: the ORM row, or just those columns of it."""
+
+    @property
+    def webhook_secret(self) -> str | None: ...
+    @property
+    def webhook_previous_secret(self) -> str | None: ...
+    @property
+    def webhook_previous_secret_until(self) -> datetime | None: ...
+    @property
+    def webhook_plaintext_header(self) -> bool: ...
 
 
 class WebhookSettingsUpdate(BaseModel):
@@ -69,7 +82,7 @@ def rotate(org: Organization, now: datetime) -> None:
     org.webhook_secret = generate_secret()
 
 
-def signing_secrets(org: Organization, now: datetime, default: str | None = None) -> list[str]:
+def signing_secrets(org: SecretColumns, now: datetime, default: str | None = None) -> list[str]:
     """The secrets that sign a delivery made at ``now``: current first, then previous."""
     current = org.webhook_secret or default
     secrets = [current] if current else []
@@ -79,7 +92,7 @@ def signing_secrets(org: Organization, now: datetime, default: str | None = None
     return secrets
 
 
-def plaintext_secret(org: Organization, default: str | None = None) -> str | None:
+def plaintext_secret(org: SecretColumns, default: str | None = None) -> str | None:
     """The value of ``X-Mosaic-Signature``, or ``None`` when it must not be sent."""
     if not org.webhook_plaintext_header:
         return None

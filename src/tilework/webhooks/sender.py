@@ -1,60 +1,80 @@
-"""The webhook sender: delivers outbox rows to callback URLs from a pool of threads.
+"""The webhook sender: delivers outbox rows to callback URLs from one asyncio event loop.
 
-Eligibility keeps each run's order: only the lowest-``seq`` *pending* event of a run may go, and
-at most one event of a run is in flight, so a later event waits while an earlier one is retried;
-other runs never wait for it. A dispatcher thread hands due events to a pool without waiting for
-them, holding at most ``webhook_max_per_host`` deliveries per receiver host (host and port) in
-flight, so one slow receiver cannot take every slot. Any 2xx is delivered; anything else (a
-timeout, a connection error, an SSRF refusal, a 3xx — never followed —, a 4xx or 5xx) is retried
-on ``webhook_retry_schedule`` (see ``tilework.webhooks.retries``) and then ``failed``, which lets
-the run's next event go; ``410 Gone`` fails at once. Every attempt is a ``WebhookAttempt`` row
-written in the same short transaction as its outcome; no transaction is open during a request.
+A thread runs the loop. Each *cycle* records the attempts that finished since the last one and
+leases the next due events, in ONE database transaction (group commit: the database lock, not
+the network, is the scarce resource on SQLite), on a database thread of its own so the loop keeps
+talking to receivers meanwhile; each leased event becomes a task posting it. Order per run: only
+a run's head (lowest pending ``seq``) may go and at most one event of a run is in flight, so a
+later event waits while an earlier one is retried; other runs never wait for it. At most
+``webhook_max_per_host`` deliveries per receiver host (host and port) are in flight, so one
+slow receiver cannot take every slot. Any 2xx is delivered; anything else (a timeout, a
+connection error, an SSRF refusal, a 3xx — never followed —, a 4xx or 5xx) is retried on
+``webhook_retry_schedule`` (``tilework.webhooks.retries``) and then ``failed``, which lets the
+run's next event go; ``410 Gone`` fails at once. An event's outcome is committed before the
+run's next event is sent, so a crash can repeat an event (same ``webhook-id``) but never reorder.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-import queue
 import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-import httpx
-from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tilework.config import Settings
 from tilework.db.session import unit_of_work
-from tilework.db.tables import Organization, Run, WebhookAttempt, WebhookEvent, utcnow
+from tilework.db.tables import Organization, utcnow
 from tilework.errors import TileworkError
 from tilework.net.guard import Resolver
-from tilework.webhooks import secrets
+from tilework.webhooks import outbox, secrets
 from tilework.webhooks.delivery import (
     Delivery,
     Finished,
+    HostQueues,
     InFlight,
     Outcome,
     delivery_headers,
-    host_of,
 )
 from tilework.webhooks.metrics import DeliveryMetrics
-from tilework.webhooks.retries import next_delay
-from tilework.webhooks.transport import HttpxWebhookTransport, TransportResult, WebhookTransport
+from tilework.webhooks.secrets import SecretColumns
+from tilework.webhooks.transport import (
+    AiohttpWebhookTransport,
+    DeliveryError,
+    TransportResult,
+    WebhookTransport,
+)
 
-__all__ = ["HttpxWebhookTransport", "TransportResult", "WebhookSender", "WebhookTransport"]
+__all__ = ["TransportResult", "WebhookSender", "WebhookTransport"]
 
 log = logging.getLogger(__name__)
 
-GONE = 410
-_PARALLEL = 64  # deliveries in flight at once (each to a different run); > the per-host cap
-_SCAN = 500  # due candidates looked at per pass (those of saturated hosts are skipped)
-_IDLE_WAIT = 5.0  # longest sleep between passes; wake() and finished deliveries cut it short
+_PARALLEL = 256  # deliveries leased at once (each of a different run)
+# Leased per host, as a multiple of the requests it may have open: the next ones are ready to go
+# the moment a request ends, without waiting for a database cycle.
+_HOST_BACKLOG = 4
+_IDLE_WAIT = 5.0  # longest sleep between cycles: events committed by other processes
+_T = TypeVar("_T")
+
+
+def run_loop(main: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``main`` on a new event loop: uvloop's when installed (uvicorn[standard] brings it on
+    Linux and macOS; its loop and sockets cost less per delivery), asyncio's otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 class WebhookSender:
@@ -63,195 +83,281 @@ class WebhookSender:
         sessions: sessionmaker[Session],
         settings: Settings,
         *,
-        transport: WebhookTransport | None = None,
         clock: Callable[[], datetime] | None = None,
         resolver: Resolver | None = None,
         metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._sessions = sessions
-        self._metrics = metrics
         self._settings = settings
-        self._given_transport = transport
-        self._own_transport: HttpxWebhookTransport | None = None
         self._clock = clock or utcnow
         self._resolver = resolver
+        self._metrics = metrics
         self._rng = random.Random()
-        self._in_flight = InFlight(per_host=settings.webhook_max_per_host, total=_PARALLEL)
-        self._pool: ThreadPoolExecutor | None = None
-        self._finished: queue.SimpleQueue[Finished] = queue.SimpleQueue()
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
+        per_host = settings.webhook_max_per_host
+        self._in_flight = InFlight(per_host=per_host * _HOST_BACKLOG, total=_PARALLEL)
+        self._hosts = HostQueues(per_host, self._start)
+        self._transport: WebhookTransport | None = None  # the running loop's
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        # Set while the loop thread runs; wake() and stop() reach the loop through it.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_ready = threading.Event()
+        self._wake: asyncio.Event | None = None
+        self._stopping = False
+        self._db: ThreadPoolExecutor | None = None  # only while started: cycles off the loop
+        self._finished: list[Finished] = []  # touched on the loop only
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
             return
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="tilework-webhooks", daemon=True)
+        self._stopping = False
+        self._loop_ready.clear()
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="tilework-webhooks-db")
+        self._thread = threading.Thread(
+            target=lambda: run_loop(self._serve()), name="tilework-webhooks", daemon=True
+        )
         self._thread.start()
+        self._loop_ready.wait(10)
 
     def stop(self) -> None:
-        """Stop picking events; let the attempts under way finish and record their outcome."""
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self._settings.webhook_timeout_seconds + 5)
-            self._thread = None
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
-        self._cycle(pick=False)
-        with self._lock:
-            if self._own_transport is not None:
-                self._own_transport.close()
-                self._own_transport = None
+        """Stop leasing events; let the attempts under way finish and record their outcome."""
+        thread, loop = self._thread, self._loop
+        if thread is None:
+            return
+        if loop is not None:
+            loop.call_soon_threadsafe(self._request_stop)
+        thread.join(timeout=self._settings.webhook_timeout_seconds + 10)
+        self._thread = None
+        if self._db is not None:
+            self._db.shutdown(wait=True)
+            self._db = None
 
     def wake(self) -> None:
         """New events were committed (or redelivery asked for): look now, not at the next poll."""
-        self._wake.set()
+        loop, event = self._loop, self._wake
+        if loop is None or event is None:
+            return
+        # RuntimeError: the loop closed meanwhile (stopping), so there is nothing to wake.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(event.set)
 
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                started, held_back = self._cycle(pick=True)
-                if started:
-                    continue
+    def _request_stop(self) -> None:
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        wake = self._wake = asyncio.Event()
+        transport = self._transport = self._new_transport()
+        self._loop_ready.set()
+        try:
+            while not self._stopping:
+                wake.clear()
+                leased = await self._cycle_logged()
+                if leased.full or wake.is_set():
+                    continue  # more due, or deliveries finished / events committed meanwhile
                 # Held back (host or run busy): a finished delivery wakes the loop.
-                wait_s = _IDLE_WAIT if held_back else self._seconds_until_due()
-            except Exception:  # the thread must outlive a database hiccup
-                log.exception("webhook delivery pass failed")
-                wait_s = _IDLE_WAIT
-            self._wake.wait(wait_s)
+                wait_s = _IDLE_WAIT if leased.held_back else await self._seconds_until_due()
+                if not wake.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), wait_s)
+        finally:
+            # Let the attempts under way finish, then record them.
+            await self._drain()
+            try:
+                await self._cycle(pick=False)
+            finally:
+                await transport.aclose()
+                self._loop, self._wake, self._transport = None, None, None
 
-    # --- one pass ---------------------------------------------------------------------------
+    async def _cycle_logged(self) -> outbox.Leased:
+        try:
+            return await self._cycle(pick=True)
+        except Exception:  # the loop must outlive a database hiccup
+            log.exception("webhook delivery cycle failed")
+            return outbox.Leased([], held_back=True, full=False)
+
+    async def _seconds_until_due(self) -> float:
+        try:
+            soonest = await self._on_db(self._soonest_due)
+        except Exception:
+            log.exception("webhook: looking for the next due event failed")
+            return _IDLE_WAIT
+        if soonest is None:
+            return _IDLE_WAIT
+        return max(0.0, min((soonest - self._clock()).total_seconds(), _IDLE_WAIT))
+
+    def _soonest_due(self) -> datetime | None:
+        with unit_of_work(self._sessions) as session:
+            return outbox.soonest_due(session)
+
+    # --- one cycle --------------------------------------------------------------------------
 
     def deliver_due_once(self) -> int:
         """Attempt every due, eligible event once and wait; return how many attempts were made.
 
-        Eligible means: the head of its run, and its host below ``webhook_max_per_host``.
+        For tests and one-shot tools: runs its own event loop, so only while not ``start``-ed.
         """
-        self._cycle(pick=False)
-        futures = self._submit(self._pick_and_lease(pick=True)[1][0])
-        wait(futures)
-        self._cycle(pick=False)
-        return len(futures)
+        if self._thread is not None:
+            raise RuntimeError("deliver_due_once() is for a sender that is not started")
+        return run_loop(self._deliver_due_once())
 
-    def _cycle(self, *, pick: bool) -> tuple[int, bool]:
-        """Record finished attempts and lease the next due events in ONE transaction, then hand
-        those to the pool; (how many started, whether some due ones were held back).
+    async def _deliver_due_once(self) -> int:
+        self._wake = asyncio.Event()
+        transport = self._transport = self._new_transport()
+        try:
+            leased = await self._cycle(pick=True)
+            await self._drain()
+            await self._cycle(pick=False)
+            return len(leased.deliveries)
+        finally:
+            await transport.aclose()
+            self._wake, self._transport = None, None
 
-        One write transaction per cycle, whatever the number of attempts (group commit), is what
-        keeps delivery fast on SQLite, where the database lock is the scarce resource.
-        """
-        (batch, results), (picked, held_back) = self._pick_and_lease(pick=pick)
-        self._observe(batch, results)
-        return len(self._submit(picked)), held_back
+    async def _cycle(self, *, pick: bool) -> outbox.Leased:
+        """Record finished attempts and lease the next due events in ONE transaction, then
+        start a task posting each leased event."""
+        batch, self._finished = self._finished, []
+        labels, leased = await self._on_db(self._record_and_lease, batch, pick)
+        self._observe(batch, labels)
+        for delivery in leased.deliveries:
+            self._hosts.add(delivery)  # starts now, or when the host has a free slot
+        return leased
 
-    def _pick_and_lease(
-        self, *, pick: bool
-    ) -> tuple[tuple[list[Finished], list[str]], tuple[list[Delivery], bool]]:
-        batch: list[Finished] = []
-        while not self._finished.empty():
-            batch.append(self._finished.get_nowait())
-        picked: tuple[list[Delivery], bool] = ([], False)
+    async def _drain(self) -> None:
+        """Wait for every delivery under way, and those queued behind them for their host."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _start(self, delivery: Delivery) -> None:
+        assert self._transport is not None
+        task = asyncio.create_task(self._deliver(self._transport, delivery))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _record_and_lease(
+        self, batch: list[Finished], pick: bool
+    ) -> tuple[list[str | None], outbox.Leased]:
+        nothing = outbox.Leased([], held_back=False, full=False)
+        leased = nothing
         released = False
         try:
             with unit_of_work(self._sessions) as session:
                 now = self._clock()
-                results = [self._record(session, item, now) for item in batch]
-                session.flush()
+                labels = outbox.record(
+                    session,
+                    batch,
+                    now,
+                    schedule=self._settings.webhook_retry_schedule,
+                    rng=self._rng,
+                )
                 # The outcomes are in this transaction: each run's next event may go now.
                 self._release(batch)
                 released = True
                 if pick:
-                    picked = self._pick_due(session, now)
+                    leased = outbox.lease_due(
+                        session,
+                        now,
+                        self._in_flight,
+                        lease_for=self._lease_length(),
+                        secrets_of=lambda org: self._secrets(org, now),
+                    )
         except Exception:  # the events keep their lease and are tried again when it runs out
             log.exception("webhook: recording %d attempts failed", len(batch))
             if not released:
                 self._release(batch)
-            for delivery in picked[0]:
+            for delivery in leased.deliveries:
                 self._in_flight.release(delivery.run_id, delivery.host)
-            return ([], []), ([], True)
-        return (batch, results), picked
+            return [], outbox.Leased([], held_back=True, full=False)
+        return labels, leased
+
+    def _lease_length(self) -> timedelta:
+        # A second sender (another process) skips leased events while this one tries them; if
+        # this process dies mid-attempt, the event is due again when the lease runs out.
+        return timedelta(seconds=2 * self._settings.webhook_timeout_seconds + 10)
 
     def _release(self, batch: list[Finished]) -> None:
         for item in batch:
             self._in_flight.release(item.delivery.run_id, item.delivery.host)
 
-    def _submit(self, picked: list[Delivery]) -> list[Future[None]]:
-        if not picked:
-            return []
-        pool = self._executor()
-        return [pool.submit(self._deliver, delivery) for delivery in picked]
+    async def _on_db(self, function: Callable[..., _T], *args: Any) -> _T:
+        """Database work: on the database thread while started, inline in a one-shot loop."""
+        if self._db is None:
+            return function(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._db, function, *args)
 
-    def _pick_due(self, session: Session, now: datetime) -> tuple[list[Delivery], bool]:
-        """Lease due heads that have a free slot; (them, whether any due one was held back)."""
-        if self._in_flight.free() == 0:
-            return [], True  # every slot busy: a finished delivery wakes the loop
-        due = or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now)
-        stmt = (
-            _heads()
-            .add_columns(Organization)
-            .join(Run, Run.id == WebhookEvent.run_id)
-            .join(Organization, Organization.id == Run.organization_id)
-            .where(due)
-            .order_by(WebhookEvent.next_attempt_at, WebhookEvent.created_at)
-            .limit(_SCAN)
-        )
-        # A lease: a second sender (another process) skips these while this one tries them; if
-        # this process dies mid-attempt, the event is due again when the lease runs out.
-        lease_until = now + timedelta(seconds=2 * self._settings.webhook_timeout_seconds + 10)
-        picked: list[Delivery] = []
-        held_back = False
+    # --- one delivery -----------------------------------------------------------------------
+
+    async def _deliver(self, transport: WebhookTransport, delivery: Delivery) -> None:
+        """One attempt; the outcome is recorded by the next cycle's group commit."""
+        outcome: Outcome | None = None
+        started_at, started = self._clock(), time.monotonic()
         try:
-            for event, org in session.execute(stmt):
-                if not event.callback_url:  # nowhere to send: stream-only from now on
-                    event.delivery_status = "none"
-                    continue
-                delivery = self._delivery(event, org, now)
-                if not self._in_flight.take(delivery.run_id, delivery.host):
-                    held_back = True
-                    continue
-                picked.append(delivery)
-                event.next_attempt_at = lease_until
-                if self._in_flight.free() == 0:
-                    held_back = True  # there may be more: looked at once a slot frees
-                    break
-        except BaseException:
-            for delivery in picked:
-                self._in_flight.release(delivery.run_id, delivery.host)
-            raise
-        return picked, held_back
+            # Queued behind its host's other deliveries for so long that the attempt could
+            # outlast the lease (another sender may take the event then): give it back unsent.
+            if started + self._settings.webhook_timeout_seconds + 5 < delivery.lease_expires:
+                outcome = await self._attempt(transport, delivery)
+        finally:
+            self._hosts.done(delivery.host)
+        self._finished.append(Finished(delivery, started_at, time.monotonic() - started, outcome))
+        if self._wake is not None:
+            self._wake.set()
 
-    def _delivery(self, event: WebhookEvent, org: Organization, now: datetime) -> Delivery:
-        assert event.callback_url is not None
-        signing, plaintext = self._secrets(org, now)
-        return Delivery(
-            event.id,
-            event.seq,
-            event.callback_url,
-            json.dumps(event.payload, separators=(",", ":")).encode(),
-            signing_secrets=signing,
-            plaintext_secret=plaintext,
-            created_at=event.created_at,
-            run_id=event.run_id,
-            host=host_of(event.callback_url),
-        )
+    async def _attempt(self, transport: WebhookTransport, delivery: Delivery) -> Outcome:
+        try:
+            headers = delivery_headers(delivery, int(self._clock().timestamp()))
+            result = await transport.post(delivery.url, delivery.body, headers)
+        except DeliveryError as exc:
+            return Outcome(None, str(exc))
+        except (TileworkError, OSError) as exc:
+            return Outcome(None, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a broken transport must not wedge the run's queue
+            log.exception("webhook transport raised unexpectedly")
+            return Outcome(None, f"{type(exc).__name__}: {exc}")
+        status = result.status_code
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+        return Outcome(status, error, result.excerpt, result.retry_after)
 
-    def _secrets(self, org: Organization, now: datetime) -> tuple[tuple[str, ...], str | None]:
+    def _observe(self, batch: list[Finished], labels: list[str | None]) -> None:
+        if self._metrics is None:
+            return
+        now = self._clock()
+        for item, label in zip(batch, labels, strict=True):
+            if label is None:  # given back unsent
+                continue
+            self._metrics.attempt(label, item.latency_s)
+            if label == "delivered":
+                self._metrics.delivered((now - item.delivery.created_at).total_seconds())
+
+    def _secrets(self, org: SecretColumns, now: datetime) -> tuple[tuple[str, ...], str | None]:
         """(the secrets that sign now, the plaintext header's value) for ``org``."""
         configured = self._settings.webhook_secret
         default = configured.get_secret_value() if configured else None
         signing = tuple(secrets.signing_secrets(org, now, default))
         return signing, secrets.plaintext_secret(org, default)
 
+    def _new_transport(self) -> WebhookTransport:
+        """A transport for the running loop (aiohttp sessions belong to the loop they run on)."""
+        return AiohttpWebhookTransport(
+            timeout=self._settings.webhook_timeout_seconds,
+            allow_private=self._settings.allow_private_urls,
+            max_per_host=self._settings.webhook_max_per_host,
+            resolver=self._resolver,
+        )
+
+    # --- the test event ---------------------------------------------------------------------
+
     def send_test(self, org: Organization, url: str) -> dict[str, Any]:
-        """``POST /webhooks/test``: one signed ``TEST`` event to ``url`` now, not stored."""
+        """``POST /webhooks/test``: one signed ``TEST`` event to ``url`` now, not stored.
+
+        Called from a request thread: it runs on a loop of its own, with its own connection.
+        """
+        return run_loop(self._send_test(org, url))
+
+    async def _send_test(self, org: Organization, url: str) -> dict[str, Any]:
         now = self._clock()
         event_id = str(uuid.uuid4())
         payload = {
@@ -272,8 +378,12 @@ class WebhookSender:
             plaintext_secret=plaintext,
             created_at=now,
         )
+        transport = self._new_transport()
         started = time.monotonic()
-        outcome = self._attempt(delivery)
+        try:
+            outcome = await self._attempt(transport, delivery)
+        finally:
+            await transport.aclose()
         return {
             "success": outcome.error is None,
             "webhook_id": event_id,
@@ -283,130 +393,3 @@ class WebhookSender:
             "error": outcome.error,
             "response_excerpt": outcome.excerpt,
         }
-
-    def _deliver(self, delivery: Delivery) -> None:
-        """One attempt, on a pool thread; the outcome is recorded by the loop's group commit."""
-        started_at, started = self._clock(), time.monotonic()
-        outcome = self._attempt(delivery)
-        self._finished.put(Finished(delivery, started_at, time.monotonic() - started, outcome))
-        self._wake.set()
-
-    def _observe(self, batch: list[Finished], results: list[str]) -> None:
-        if self._metrics is None:
-            return
-        now = self._clock()
-        for item, result in zip(batch, results, strict=True):
-            self._metrics.attempt(result, item.latency_s)
-            if result == "delivered":
-                self._metrics.delivered((now - item.delivery.created_at).total_seconds())
-
-    def _attempt(self, delivery: Delivery) -> Outcome:
-        try:
-            headers = delivery_headers(delivery, int(self._clock().timestamp()))
-            result = self._transport().post(delivery.url, delivery.body, headers)
-        except (httpx.HTTPError, TileworkError, OSError) as exc:
-            return Outcome(None, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # a broken transport must not wedge the run's queue
-            log.exception("webhook transport raised unexpectedly")
-            return Outcome(None, f"{type(exc).__name__}: {exc}")
-        status = result.status_code
-        error = None if 200 <= status < 300 else f"HTTP {status}"
-        return Outcome(status, error, result.excerpt, result.retry_after)
-
-    def _record(self, session: Session, item: Finished, now: datetime) -> str:
-        """Log the attempt and settle the event; returns the outcome's metric label."""
-        delivery, outcome = item.delivery, item.outcome
-        event = session.get(WebhookEvent, delivery.event_id)
-        if event is None:
-            return "dropped"
-        latency_ms = round(item.latency_s * 1000)
-        session.add(_attempt_row(session, delivery, item.started_at, latency_ms, outcome))
-        if event.delivery_status != "pending":
-            return "dropped"  # settled elsewhere meanwhile: the attempt is still logged
-        event.attempts += 1
-        event.last_status_code, event.last_error = outcome.status_code, outcome.error
-        log.debug(
-            "webhook %s seq %s: %s", delivery.event_id, delivery.seq, outcome.error or "delivered"
-        )
-        return self._settle(event, outcome, now)
-
-    def _settle(self, event: WebhookEvent, outcome: Outcome, now: datetime) -> str:
-        if outcome.error is None:
-            event.delivery_status, event.delivered_at = "delivered", now
-            event.next_attempt_at = None
-            return "delivered"
-        delay = None
-        if outcome.status_code != GONE:
-            delay = next_delay(
-                self._settings.webhook_retry_schedule,
-                event.attempts,
-                retry_after=outcome.retry_after,
-                rng=self._rng,
-            )
-        if delay is None:  # 410, or the schedule is spent
-            event.delivery_status, event.next_attempt_at = "failed", None
-            return "gone" if outcome.status_code == GONE else "failed"
-        event.next_attempt_at = now + timedelta(seconds=delay)
-        return "retrying"
-
-    def _seconds_until_due(self) -> float:
-        with unit_of_work(self._sessions) as session:
-            heads = _heads().subquery()
-            soonest: datetime | None = session.scalar(select(func.min(heads.c.next_attempt_at)))
-        if soonest is None:
-            return _IDLE_WAIT
-        return max(0.0, min((soonest - self._clock()).total_seconds(), _IDLE_WAIT))
-
-    def _executor(self) -> ThreadPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(_PARALLEL, thread_name_prefix="tilework-webhook")
-            return self._pool
-
-    def _transport(self) -> WebhookTransport:
-        if self._given_transport is not None:
-            return self._given_transport
-        with self._lock:  # built on first use: one-shot CLI runtimes never open a client
-            if self._own_transport is None:
-                self._own_transport = HttpxWebhookTransport(
-                    timeout=self._settings.webhook_timeout_seconds,
-                    allow_private=self._settings.allow_private_urls,
-                    resolver=self._resolver,
-                )
-            return self._own_transport
-
-
-def _attempt_row(
-    session: Session,
-    delivery: Delivery,
-    started_at: datetime,
-    latency_ms: int,
-    outcome: Outcome,
-) -> WebhookAttempt:
-    """The log row of this attempt, numbered after the event's earlier ones (redeliveries too)."""
-    earlier = select(func.max(WebhookAttempt.attempt)).where(
-        WebhookAttempt.event_id == delivery.event_id
-    )
-    return WebhookAttempt(
-        event_id=delivery.event_id,
-        attempt=(session.scalar(earlier) or 0) + 1,
-        started_at=started_at,
-        url=delivery.url,
-        status_code=outcome.status_code,
-        latency_ms=latency_ms,
-        error=outcome.error,
-        response_excerpt=outcome.excerpt,
-    )
-
-
-def _heads() -> Select[WebhookEvent]:
-    """Each run's lowest-seq pending event: the only one of the run allowed to be sent."""
-    lowest = (
-        select(WebhookEvent.run_id, func.min(WebhookEvent.seq).label("seq"))
-        .where(WebhookEvent.delivery_status == "pending")
-        .group_by(WebhookEvent.run_id)
-        .subquery()
-    )
-    return select(WebhookEvent).join(
-        lowest, (WebhookEvent.run_id == lowest.c.run_id) & (WebhookEvent.seq == lowest.c.seq)
-    )
