@@ -2,10 +2,11 @@
 
 Embedded defaults (SQLite in a temp data dir, the real ``WebhookSender`` with its aiohttp
 transport and default per-host cap, signing on), in this process as in ``tilework serve``.
-Events are committed the way the engine commits them — ORM rows in small transactions,
-round-robin over the runs, at a steady offered rate — and the receiver (uvicorn, in another
-process) notes when each arrives. Latency is commit → receipt; throughput is deliveries over
-the wall time from the first commit to the last receipt. One measurement per offered rate in
+Events are committed the way the engine's ``emit`` stores them (``store_events``: one INSERT
+per small transaction, round-robin over the runs) at a steady offered rate, and the receiver
+(uvicorn, in another process) notes when each arrives. A ``WalCheckpointer`` runs as in
+``Runtime.start()``. Latency is commit → receipt; throughput is deliveries over the wall time
+from the first commit to the last receipt. One measurement per offered rate in
 ``BENCH_WEBHOOK_RATES``.
 """
 
@@ -25,9 +26,11 @@ import httpx
 from pydantic import SecretStr
 
 from tilework.config import Settings
+from tilework.db.checkpoint import WalCheckpointer
 from tilework.db.migrate import upgrade
 from tilework.db.session import make_engine, make_session_factory, unit_of_work
-from tilework.db.tables import Agent, Organization, Run, WebhookEvent, utcnow
+from tilework.db.tables import Agent, Organization, Run, utcnow
+from tilework.engine.events import outbox_row, store_events
 from tilework.webhooks.sender import WebhookSender
 
 RUNS = 100
@@ -143,14 +146,11 @@ def _offer(
         due = started + index / rate
         time.sleep(max(0.0, due - time.monotonic()))
         with unit_of_work(sessions) as session:
-            rows = [
-                WebhookEvent(run_id=run, seq=seq, flag="RUN_PROGRESS", payload=_payload(run, seq),
-                             callback_url=url, next_attempt_at=utcnow())
-                for run, seq in pending[index : index + BATCH]
-            ]  # fmt: skip
-            session.add_all(rows)
+            rows = [outbox_row(run, seq, _payload(run, seq), url)
+                    for run, seq in pending[index : index + BATCH]]  # fmt: skip
+            store_events(session, rows)  # as the engine's emit() stores them
         now = utcnow()  # committed: the clock starts here
-        committed.update((row.id, now) for row in rows)
+        committed.update((row["id"], now) for row in rows)
         sender.wake()
     return committed
 
@@ -166,6 +166,8 @@ def measure(rate: float) -> dict[str, float]:
         upgrade(engine)
         sessions = make_session_factory(engine)
         runs = _runs(sessions, url)
+        checkpointer = WalCheckpointer(engine)  # as Runtime.start() runs it
+        checkpointer.start()
         sender = WebhookSender(sessions, settings)
         sender.start()
         first_commit = time.time()
@@ -174,6 +176,7 @@ def measure(rate: float) -> dict[str, float]:
         while receiver.count() < len(committed) and time.monotonic() < deadline:
             time.sleep(0.1)
         sender.stop()
+        checkpointer.stop()
         engine.dispose()
     received = receiver.arrivals()
     receiver.close()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tilework.billing.service import Billing, billing_from_settings
 from tilework.config import Settings
+from tilework.db.checkpoint import WalCheckpointer
 from tilework.db.migrate import upgrade
 from tilework.db.session import make_engine, make_read_session_factory, make_session_factory
 from tilework.engine.context import EngineContext
@@ -48,6 +49,7 @@ class Runtime:
     billing: Billing
     triggers: TriggerService
     metrics_registry: CollectorRegistry
+    checkpointer: WalCheckpointer  # SQLite WAL checkpoints off the hot path (a no-op elsewhere)
     workers_enabled: bool = True
 
     def start(self) -> None:
@@ -55,6 +57,7 @@ class Runtime:
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
         upgrade(self.db)
         if self.workers_enabled:
+            self.checkpointer.start()
             self.dispatcher.start()
             self.webhooks.start()
 
@@ -62,6 +65,7 @@ class Runtime:
         if self.workers_enabled:
             self.webhooks.stop()
             self.dispatcher.stop()
+            self.checkpointer.stop()
         self.db.dispose()
 
 
@@ -113,5 +117,6 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         billing=ctx.billing,
         triggers=triggers,
         metrics_registry=metrics_registry,
+        checkpointer=WalCheckpointer(db),
         workers_enabled=workers,
     )

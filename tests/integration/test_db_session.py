@@ -42,3 +42,33 @@ def test_two_writers_serialise_instead_of_failing(sessions: sessionmaker[Session
     writer.join()
     with sessions() as session:
         assert {o.slug for o in session.scalars(select(Organization))} == {"a", "w"}
+
+
+def test_a_writer_abandoned_without_commit_or_rollback_lets_the_next_one_in(
+    sessions: sessionmaker[Session],
+) -> None:
+    abandoned = sessions()
+    abandoned.add(Organization(name="x", slug="x"))
+    abandoned.flush()  # BEGIN IMMEDIATE: this process's writer lock is held
+    abandoned.close()  # neither committed nor rolled back by the caller
+    done = threading.Event()
+    writer = threading.Thread(target=_write, args=(sessions, done))
+    writer.start()
+    assert done.wait(10), "the writer lock stayed with an abandoned session"
+    writer.join()
+
+
+def test_a_failed_statement_rolls_back_and_releases_the_lock(
+    sessions: sessionmaker[Session],
+) -> None:
+    try:
+        with unit_of_work(sessions) as session:
+            session.add(Organization(name="dup", slug="dup"))
+            session.flush()
+            session.add(Organization(name="dup", slug="dup"))  # unique slug: the flush fails
+            session.flush()
+    except Exception:
+        pass
+    done = threading.Event()
+    _write(sessions, done)
+    assert done.is_set()

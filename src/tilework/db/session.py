@@ -53,6 +53,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
+        # Checkpoints run in db.checkpoint's thread; SQLite's own (in whichever commit crosses
+        # the threshold) is only a safety net, so its threshold is ten times the default.
+        cursor.execute("PRAGMA wal_autocheckpoint=10000")
         cursor.close()
 
     # This process's writers queue on a Python lock before SQLite's: SQLite makes a writer that

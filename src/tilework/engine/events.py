@@ -9,12 +9,21 @@ row, which the caller holds locked, so a run's events are totally ordered.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
-from tilework.db.tables import Render, Run, RunEdge, RunNode, Task, WebhookEvent, utcnow
+from tilework.db.tables import (
+    Render,
+    Run,
+    RunEdge,
+    RunNode,
+    Task,
+    WebhookEvent,
+    new_id,
+    utcnow,
+)
 from tilework.engine import views
 from tilework.engine.statuses import RUN_TERMINAL, node_status, run_status
 from tilework.storage.signing import UrlSigner
@@ -65,19 +74,38 @@ def _status_message(status: str, task_statuses: list[str]) -> str | None:
     return None
 
 
-def emit(session: Session, run: Run, payload: dict[str, Any]) -> WebhookEvent:
+def emit(session: Session, run: Run, payload: dict[str, Any]) -> None:
     run.event_seq += 1
-    event = WebhookEvent(
-        run_id=run.id,
-        seq=run.event_seq,
-        flag=payload["flag"],
-        payload=payload,
-        callback_url=run.callback_url,
-        delivery_status="pending" if run.callback_url else "none",
-        next_attempt_at=utcnow(),
-    )
-    session.add(event)
-    return event
+    store_events(session, [outbox_row(run.id, run.event_seq, payload, run.callback_url)])
+
+
+def outbox_row(
+    run_id: str, seq: int, payload: dict[str, Any], callback_url: str | None
+) -> dict[str, Any]:
+    """One outbox row, due now; without a callback URL it is only streamed, never sent."""
+    now = utcnow()
+    return {
+        "id": new_id(),
+        "run_id": run_id,
+        "seq": seq,
+        "flag": payload["flag"],
+        "payload": payload,
+        "callback_url": callback_url,
+        "delivery_status": "pending" if callback_url else "none",
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def store_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add outbox rows to the session's transaction with one Core INSERT: the engine never reads
+    an event back as an object, and ORM objects per event cost more than the insert (at a
+    thousand events a second that is a third of the interpreter the webhook sender shares)."""
+    session.flush()  # the runs the rows belong to exist first (foreign key)
+    session.connection().execute(_STORE_EVENTS, rows)
+
+
+_STORE_EVENTS = insert(cast(Table, WebhookEvent.__table__))
 
 
 def _common(session: Session, run: Run) -> dict[str, Any]:
