@@ -27,7 +27,7 @@ def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url,
-            connect_args={"check_same_thread": False, "timeout": 60},
+            connect_args={"check_same_thread": False, "timeout": _BUSY_TIMEOUT_S},
             pool_size=20,
             max_overflow=20,
             json_serializer=compact_json,

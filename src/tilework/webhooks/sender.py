@@ -6,12 +6,13 @@ the network, is the scarce resource on SQLite), on a database thread of its own 
 talking to receivers meanwhile; each leased event becomes a task posting it. Order per run: only
 a run's head (lowest pending ``seq``) may go and at most one event of a run is in flight, so a
 later event waits while an earlier one is retried; other runs never wait for it. At most
-``webhook_max_per_host`` deliveries per receiver host (host and port) are in flight, so one
-slow receiver cannot take every slot. Any 2xx is delivered; anything else (a timeout, a
-connection error, an SSRF refusal, a 3xx — never followed —, a 4xx or 5xx) is retried on
-``webhook_retry_schedule`` (``tilework.webhooks.retries``) and then ``failed``, which lets the
-run's next event go; ``410 Gone`` fails at once. An event's outcome is committed before the
-run's next event is sent, so a crash can repeat an event (same ``webhook-id``) but never reorder.
+``webhook_max_per_host`` requests to one receiver host (host and port) are open, and four times
+that many of its events leased, so one slow receiver cannot take every slot. Any 2xx is
+delivered; anything else (a timeout, a connection error, an SSRF refusal, a 3xx — never
+followed —, a 4xx or 5xx) is retried on ``webhook_retry_schedule``
+(``tilework.webhooks.retries``) and then ``failed``, which lets the run's next event go;
+``410 Gone`` fails at once. An event's outcome is committed before the run's next event is sent,
+so a crash can repeat an event (same ``webhook-id``) but never reorder.
 """
 
 from __future__ import annotations
@@ -299,16 +300,18 @@ class WebhookSender:
             # Queued behind its host's other deliveries for so long that the attempt could
             # outlast the lease (another sender may take the event then): give it back unsent.
             if started + self._settings.webhook_timeout_seconds + 5 < delivery.lease_expires:
-                outcome = await self._attempt(transport, delivery)
+                outcome = await self._attempt(transport, delivery, started_at)
         finally:
             self._hosts.done(delivery.host)
         self._finished.append(Finished(delivery, started_at, time.monotonic() - started, outcome))
         if self._wake is not None:
             self._wake.set()
 
-    async def _attempt(self, transport: WebhookTransport, delivery: Delivery) -> Outcome:
+    async def _attempt(
+        self, transport: WebhookTransport, delivery: Delivery, at: datetime
+    ) -> Outcome:
         try:
-            headers = delivery_headers(delivery, int(self._clock().timestamp()))
+            headers = delivery_headers(delivery, int(at.timestamp()))
             result = await transport.post(delivery.url, delivery.body, headers)
         except DeliveryError as exc:
             return Outcome(None, str(exc))
@@ -381,7 +384,7 @@ class WebhookSender:
         transport = self._new_transport()
         started = time.monotonic()
         try:
-            outcome = await self._attempt(transport, delivery)
+            outcome = await self._attempt(transport, delivery, now)
         finally:
             await transport.aclose()
         return {
