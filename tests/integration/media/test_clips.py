@@ -286,3 +286,39 @@ def test_a_run_makes_one_output_per_clip(
     nodes = client.get(f"/agent_run/{run_id}/nodes").json()["nodes"]
     (clips_node,) = [n for n in nodes if n["node_type"]["node_type_name"] == "Clips"]
     assert "2 clips" in clips_node["status_message"]
+
+
+def test_a_run_whose_prompt_matches_nothing_completes_with_no_output(
+    media: dict[str, Path], live_app: tuple[httpx.Client, Runtime]
+) -> None:
+    client, _ = live_app
+    graph = {
+        "nodes": [
+            {"temp_ref_id": "in", "node_type_id": "video-input"},
+            {
+                "temp_ref_id": "clips",
+                "node_type_id": "bcc5cb04-76b7-48e9-a344-0e8a29c19be0",
+                "params_used": {"prompt": "doctors treating patients in a hospital"},
+            },
+            {"temp_ref_id": "render", "node_type_id": "render"},
+        ],
+        "connections": [
+            {"source_temp_ref_id": "in", "target_temp_ref_id": "clips"},
+            {"source_temp_ref_id": "clips", "target_temp_ref_id": "render"},
+        ],
+    }
+    agent = client.post("/agent/create", json={"name": "nothing", "graph": graph})
+    assert agent.status_code == 200, agent.text
+    video_id = upload(client, media["talking"])
+    started = client.post(
+        f"/agent/{agent.json()['agent']['id']}/run", json={"video_ids": [video_id]}
+    )
+    run_id = started.json()["run_id"]
+    deadline = time.monotonic() + 90
+    while (run := client.get(f"/agent_run/{run_id}").json())["status"] == "running":
+        assert time.monotonic() < deadline, run
+        time.sleep(0.2)
+    assert run["status"] == "completed" and run["outputs"] == [], run
+    nodes = client.get(f"/agent_run/{run_id}/nodes").json()["nodes"]
+    (clips_node,) = [n for n in nodes if n["node_type"]["node_type_name"] == "Clips"]
+    assert clips_node["status_message"].startswith("no clips:"), clips_node
