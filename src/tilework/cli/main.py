@@ -8,10 +8,16 @@ import typer
 from tilework.cli.agents import agents_app
 from tilework.cli.credits import credits_app
 from tilework.cli.explain import explain
+from tilework.cli.node_types import node_types_app
 from tilework.cli.orgs import init
+from tilework.cli.plan import plan_app
 from tilework.cli.run import run
+from tilework.cli.runs import runs_app
 from tilework.cli.serve import serve
+from tilework.cli.triggers import triggers_app
+from tilework.cli.uploads import uploads_app
 from tilework.cli.webhooks import webhooks_app
+from tilework.cli.whoami import whoami
 
 app = typer.Typer(
     name="tilework",
@@ -27,6 +33,12 @@ app.command()(run)
 app.command()(explain)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(credits_app, name="credits")
+app.add_typer(runs_app, name="runs")
+app.add_typer(uploads_app, name="uploads")
+app.add_typer(triggers_app, name="triggers")
+app.add_typer(plan_app, name="plan")
+app.add_typer(node_types_app, name="node-types")
+app.command()(whoami)
 
 
 if __name__ == "__main__":  # pragma: no cover

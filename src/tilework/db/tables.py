@@ -420,7 +420,8 @@ class CreditLedgerEntry(Base):
     """One append-only movement of credits (signed ``amount``); never updated or deleted.
 
     Kinds: grant, allowance, topup, refund (credits in), reservation (held before a task runs),
-    release (a reservation given back), charge (a task's price, taken when it succeeds).
+    release (a reservation given back), charge (a task's price, taken when it succeeds),
+    adjustment (an operator's correction, either sign).
     ``idempotency_key`` is unique, e.g. ``charge:<task id>``: retried or resumed work cannot
     write the same movement twice.
     """
