@@ -58,7 +58,8 @@ def listen(
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
-        out.print("Stopped.")
+        if not as_json:
+            out.print("Stopped.")
     finally:
         server.server_close()
 
