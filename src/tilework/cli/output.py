@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from tilework.cli.common import out, print_json
 
@@ -26,6 +26,9 @@ STATUS_STYLES = {
     "pending": "cyan",
     "ready": "green",
 }
+
+
+_ID_COLUMNS = frozenset({"id", "run", "event", "node id"})
 
 
 def emit(value: Any, as_json: bool, show: Callable[[], None]) -> None:
@@ -55,7 +58,12 @@ def text(value: Any) -> str:
 
 def table(*columns: str, rows: Iterable[Iterable[Any]], title: str | None = None) -> None:
     """Print a table; cells are markup (escape user text with ``text``)."""
-    grid = Table(*columns, title=title, title_justify="left")
+    # Ids stay whole on one line (to be copied); other cells fold, never cut with an ellipsis.
+    grid = Table(
+        *(Column(name, overflow="fold", no_wrap=name in _ID_COLUMNS) for name in columns),
+        title=title,
+        title_justify="left",
+    )
     for row in rows:
         grid.add_row(*(cell if isinstance(cell, str) else text(cell) for cell in row))
     out.print(grid)

@@ -19,7 +19,11 @@ from rich.progress import (
 
 @contextmanager
 def transfer_bar(description: str, console: Console) -> Iterator[Callable[[int, int], None]]:
-    """A transient bar on ``console`` (stderr); yields the callback that moves it."""
+    """A transient bar on ``console`` (stderr); yields the callback that moves it. Off a
+    terminal (pipes, CI logs) nothing is drawn."""
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
     columns = (
         TextColumn("{task.description}"),
         BarColumn(bar_width=32),

@@ -74,7 +74,7 @@ def run(
         if not follow:
             emit({"run_id": run_id}, as_json, lambda: typer.echo(run_id))
             return
-        final = follow_to_end(client, run_id)
+        final = follow_to_end(client, run_id, live=err.is_terminal or not as_json)
     report_finished(final, as_json)
 
 
@@ -174,12 +174,15 @@ def upload(client: Client, path: Path, kind: UploadKind = "video") -> str:
     return media.upload_id
 
 
-def follow_to_end(client: Client, run_id: str) -> Run:
-    """Live per-node progress until the run ends (Ctrl-C stops following, not the run)."""
+def follow_to_end(client: Client, run_id: str, *, live: bool = True) -> Run:
+    """Follow the run until it ends, with live per-node progress on stderr unless ``live`` is
+    false (--json off a terminal: a script). Ctrl-C stops following, not the run."""
     from tilework.cli.follow import follow_run
 
-    err.print(f"Run [bold]{run_id}[/] started")
     try:
+        if not live:
+            return client.runs.wait(run_id)
+        err.print(f"Run [bold]{run_id}[/] started")
         return follow_run(client, run_id, err)
     except KeyboardInterrupt:
         err.print(f"Stopped following; the run continues on the server: {run_id}")

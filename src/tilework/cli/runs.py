@@ -75,7 +75,6 @@ def list_runs(
     rows = (
         (
             r.run_id,
-            r.agent_id[:8],
             styled(r.status, r.status_message),
             f"{r.node_status_counts.completed}/{_total(r.node_status_counts)}",
             len(r.outputs),
@@ -86,7 +85,7 @@ def list_runs(
     emit(
         runs,
         as_json,
-        lambda: table("run", "agent", "status", "nodes", "outputs", "started", rows=rows),
+        lambda: table("run", "status", "nodes", "outputs", "started", rows=rows),
     )
 
 
@@ -145,7 +144,7 @@ def wait_run(
 ) -> None:
     """Follow a run live until it ends; exits non-zero unless it completed."""
     with handle_errors(), make_client(ctx, server, api_key) as client:
-        final = client.runs.wait(run_id) if as_json else follow_to_end(client, run_id)
+        final = follow_to_end(client, run_id, live=err.is_terminal or not as_json)
     report_finished(final, as_json)
 
 
@@ -195,7 +194,7 @@ def resume_run(
     with handle_errors(), make_client(ctx, server, api_key) as client:
         result = client.runs.resume(run_id)
         if wait:
-            final = client.runs.wait(run_id) if as_json else follow_to_end(client, run_id)
+            final = follow_to_end(client, run_id, live=err.is_terminal or not as_json)
             report_finished(final, as_json)
             return
     message = f"Resumed run {run_id}: {result.nodes_queued} of {result.nodes_considered} queued"
