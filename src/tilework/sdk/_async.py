@@ -4,10 +4,9 @@ bookkeeping from ``_http``; only the waiting differs)."""
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
-from typing import BinaryIO, TypeVar, cast
+from typing import TypeVar
 
 import httpx
 
@@ -109,40 +108,17 @@ class AsyncCore:
         path: Path,
         on_progress: _http.Progress | None,
     ) -> None:
-        url = _http.absolute(self.base_url, url)
-        auth = _http.auth_headers(self.api_key) if _http.same_origin(url, self.base_url) else {}
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         with path.open("rb") as handle:
             reader = _http.ProgressFile(handle, path.stat().st_size, on_progress)
-            request = self.http.build_request(
-                "POST",
-                url,
-                data=fields,
-                files={"file": (path.name, cast(BinaryIO, reader), content_type)},
-                headers=auth,
-                timeout=httpx.Timeout(self.timeout, read=None, write=None),
-            )
-            await self._send(request)
+            await self._send(_http.file_request(self.http, self.api_key, url, fields, path, reader))
 
     async def download(self, url: str, dest: Path, on_progress: _http.Progress | None) -> Path:
-        url = _http.absolute(self.base_url, url)
-        auth = _http.auth_headers(self.api_key) if _http.same_origin(url, self.base_url) else {}
-        request = self.http.build_request(
-            "GET", url, headers=auth, timeout=httpx.Timeout(self.timeout, read=None)
-        )
+        request = _http.download_request(self.http, self.api_key, url)
         response = await self._send(request, stream=True)
-        total, done = int(response.headers.get("content-length") or 0), 0
-        partial = dest.with_name(dest.name + ".part")
         try:
-            with partial.open("wb") as handle:
+            with _http.receiving(dest, response, on_progress) as received:
                 async for chunk in response.aiter_bytes():
-                    handle.write(chunk)
-                    done += len(chunk)
-                    if on_progress is not None:
-                        on_progress(done, total)
-        except httpx.TransportError as exc:
-            partial.unlink(missing_ok=True)
-            raise _http.connection_error(exc, url) from exc
+                    received.write(chunk)
         finally:
             await response.aclose()
-        return partial.replace(dest)
+        return dest

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import mimetypes
 import os
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, BinaryIO, TypeVar, cast
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -91,6 +94,74 @@ def read_answer(call: Call[T], response: httpx.Response) -> T:
         raise TileworkResponseError(
             f"unexpected answer from {call.method} {call.path}: {where}: {first['msg']}"
         ) from exc
+
+
+def file_request(
+    http: httpx.Client | httpx.AsyncClient,
+    api_key: str | None,
+    url: str,
+    fields: dict[str, str],
+    path: Path,
+    reader: ProgressFile,
+) -> httpx.Request:
+    """The multipart POST of an upload slot: ``fields`` first, then the file as ``file``. The
+    API key goes only to the API's own origin (never to an S3 presigned URL)."""
+    base_url = str(http.base_url).rstrip("/")
+    url = absolute(base_url, url)
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return http.build_request(
+        "POST",
+        url,
+        data=fields,
+        files={"file": (path.name, cast(BinaryIO, reader), content_type)},
+        headers=auth_headers(api_key) if same_origin(url, base_url) else {},
+        timeout=httpx.Timeout(http.timeout.connect, read=None, write=None),
+    )
+
+
+def download_request(
+    http: httpx.Client | httpx.AsyncClient, api_key: str | None, url: str
+) -> httpx.Request:
+    """A GET of a signed file URL (relative ones are on the API server), read without timeout."""
+    base_url = str(http.base_url).rstrip("/")
+    url = absolute(base_url, url)
+    headers = auth_headers(api_key) if same_origin(url, base_url) else {}
+    return http.build_request(
+        "GET", url, headers=headers, timeout=httpx.Timeout(http.timeout.connect, read=None)
+    )
+
+
+class Received:
+    """Bytes of a download written to ``dest.part``, renamed to ``dest`` once whole."""
+
+    def __init__(self, handle: IO[bytes], total: int, on_progress: Progress | None) -> None:
+        self._handle, self._total, self._on_progress = handle, total, on_progress
+        self._done = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._handle.write(chunk)
+        self._done += len(chunk)
+        if self._on_progress is not None:
+            self._on_progress(self._done, self._total)
+
+
+@contextmanager
+def receiving(
+    dest: Path, response: httpx.Response, on_progress: Progress | None
+) -> Iterator[Received]:
+    """Write to ``dest.part``; rename it to ``dest`` on success, delete it on any failure."""
+    partial = dest.with_name(dest.name + ".part")
+    total = int(response.headers.get("content-length") or 0)
+    try:
+        with partial.open("wb") as handle:
+            yield Received(handle, total, on_progress)
+    except httpx.TransportError as exc:
+        partial.unlink(missing_ok=True)
+        raise connection_error(exc, response.url) from exc
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(dest)
 
 
 class EventFollow:

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import mimetypes
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, TypeVar, cast
+from typing import TypeVar
 
 import httpx
 
@@ -125,44 +124,21 @@ class SyncCore:
         on_progress: _http.Progress | None,
     ) -> None:
         """POST a multipart form: ``fields`` first, then the file as ``file``."""
-        url = _http.absolute(self.base_url, url)
-        auth = _http.auth_headers(self.api_key) if _http.same_origin(url, self.base_url) else {}
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         with path.open("rb") as handle:
             reader = _http.ProgressFile(handle, path.stat().st_size, on_progress)
-            request = self.http.build_request(
-                "POST",
-                url,
-                data=fields,
-                files={"file": (path.name, cast(BinaryIO, reader), content_type)},
-                headers=auth,
-                timeout=httpx.Timeout(self.timeout, read=None, write=None),
-            )
-            self._send(request)
+            self._send(_http.file_request(self.http, self.api_key, url, fields, path, reader))
 
     def download(self, url: str, dest: Path, on_progress: _http.Progress | None) -> Path:
         """Stream ``url`` (a signed file URL) into ``dest``; returns ``dest``."""
-        url = _http.absolute(self.base_url, url)
-        auth = _http.auth_headers(self.api_key) if _http.same_origin(url, self.base_url) else {}
-        request = self.http.build_request(
-            "GET", url, headers=auth, timeout=httpx.Timeout(self.timeout, read=None)
-        )
+        request = _http.download_request(self.http, self.api_key, url)
         response = self._send(request, stream=True)
-        total, done = int(response.headers.get("content-length") or 0), 0
-        partial = dest.with_name(dest.name + ".part")
         try:
-            with partial.open("wb") as handle:
+            with _http.receiving(dest, response, on_progress) as received:
                 for chunk in response.iter_bytes():
-                    handle.write(chunk)
-                    done += len(chunk)
-                    if on_progress is not None:
-                        on_progress(done, total)
-        except httpx.TransportError as exc:
-            partial.unlink(missing_ok=True)
-            raise _http.connection_error(exc, url) from exc
+                    received.write(chunk)
         finally:
             response.close()
-        return partial.replace(dest)
+        return dest
 
 
 def _read_timeout(default: float, deadline: float | None) -> float:

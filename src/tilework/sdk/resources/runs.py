@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any, TypedDict, Unpack
 
 from tilework.sdk._async import AsyncCore
 from tilework.sdk._call import Call, model, path, query
@@ -34,8 +34,18 @@ from tilework.sdk.models.runs import (
 
 OnEvent = Callable[[RunEvent], Any]
 """``on_progress(event)``: called with each event (an async client also awaits what it returns)."""
-Statuses = str | Sequence[str] | None
-When = datetime | str | None
+
+
+class RunFilters(TypedDict, total=False):
+    """Which runs a list holds: an agent's or a trigger's (else all), by status and time
+    (``None`` is the same as leaving a filter out)."""
+
+    agent_id: str | None
+    trigger_id: str | None
+    status: str | Sequence[str] | None  # one status, a comma list, or a list
+    from_: datetime | str | None  # created at or after (ISO 8601 text or a datetime)
+    to: datetime | str | None
+
 
 # --- operations ------------------------------------------------------------------------------
 
@@ -75,19 +85,17 @@ def events_path(run_id: str) -> str:
     return path("/agent_run/{}/events", run_id)
 
 
-def list_runs(
-    *,
-    agent_id: str | None,
-    trigger_id: str | None,
-    status: Statuses,
-    from_: When,
-    to: When,
-    limit: int,
-    cursor: str | None,
-) -> Call[RunPage]:
+def list_runs(filters: RunFilters, limit: int, cursor: str | None) -> Call[RunPage]:
     """``/agent/{id}/runs`` for an agent, ``/trigger/{id}/runs`` for a trigger, else
     ``/agent_runs``; newest first."""
-    params = query(status=status, from_=from_, to=to, limit=limit, cursor=cursor)
+    agent_id, trigger_id = filters.get("agent_id"), filters.get("trigger_id")
+    params = query(
+        status=filters.get("status"),
+        from_=filters.get("from_"),
+        to=filters.get("to"),
+        limit=limit,
+        cursor=cursor,
+    )
     if agent_id is not None and trigger_id is not None:
         raise ValueError("give agent_id or trigger_id, not both")
     if agent_id is not None:
@@ -138,51 +146,17 @@ class Runs:
         return self._core.call(resume_run(run_id))
 
     def list(
-        self,
-        *,
-        agent_id: str | None = None,
-        trigger_id: str | None = None,
-        status: Statuses = None,
-        from_: When = None,
-        to: When = None,
-        limit: int = 25,
-        cursor: str | None = None,
+        self, *, limit: int = 25, cursor: str | None = None, **filters: Unpack[RunFilters]
     ) -> RunPage:
-        """One page of runs (all, an agent's, or a trigger's), newest first."""
-        return self._core.call(
-            list_runs(
-                agent_id=agent_id,
-                trigger_id=trigger_id,
-                status=status,
-                from_=from_,
-                to=to,
-                limit=limit,
-                cursor=cursor,
-            )
-        )
+        """One page of runs (all, an agent's or a trigger's), newest first; filters
+        ``status``, ``from_``, ``to``."""
+        return self._core.call(list_runs(filters, limit, cursor))
 
     def iterate(
-        self,
-        *,
-        agent_id: str | None = None,
-        trigger_id: str | None = None,
-        status: Statuses = None,
-        from_: When = None,
-        to: When = None,
-        page_size: int = 100,
+        self, *, page_size: int = 100, **filters: Unpack[RunFilters]
     ) -> Iterator[RunSummary]:
         """Every matching run, fetching pages as needed."""
-        return self._core.paginate(
-            lambda cursor: list_runs(
-                agent_id=agent_id,
-                trigger_id=trigger_id,
-                status=status,
-                from_=from_,
-                to=to,
-                limit=page_size,
-                cursor=cursor,
-            )
-        )
+        return self._core.paginate(lambda cursor: list_runs(filters, page_size, cursor))
 
     def events(self, run_id: str, *, max_reconnects: int = 5) -> Iterator[RunEvent]:
         """The run's events from the first, live, until its newest ``RUN_FINISHED``."""
@@ -238,49 +212,14 @@ class AsyncRuns:
         return await self._core.call(resume_run(run_id))
 
     async def list(
-        self,
-        *,
-        agent_id: str | None = None,
-        trigger_id: str | None = None,
-        status: Statuses = None,
-        from_: When = None,
-        to: When = None,
-        limit: int = 25,
-        cursor: str | None = None,
+        self, *, limit: int = 25, cursor: str | None = None, **filters: Unpack[RunFilters]
     ) -> RunPage:
-        return await self._core.call(
-            list_runs(
-                agent_id=agent_id,
-                trigger_id=trigger_id,
-                status=status,
-                from_=from_,
-                to=to,
-                limit=limit,
-                cursor=cursor,
-            )
-        )
+        return await self._core.call(list_runs(filters, limit, cursor))
 
     def iterate(
-        self,
-        *,
-        agent_id: str | None = None,
-        trigger_id: str | None = None,
-        status: Statuses = None,
-        from_: When = None,
-        to: When = None,
-        page_size: int = 100,
+        self, *, page_size: int = 100, **filters: Unpack[RunFilters]
     ) -> AsyncIterator[RunSummary]:
-        return self._core.paginate(
-            lambda cursor: list_runs(
-                agent_id=agent_id,
-                trigger_id=trigger_id,
-                status=status,
-                from_=from_,
-                to=to,
-                limit=page_size,
-                cursor=cursor,
-            )
-        )
+        return self._core.paginate(lambda cursor: list_runs(filters, page_size, cursor))
 
     def events(self, run_id: str, *, max_reconnects: int = 5) -> AsyncIterator[RunEvent]:
         return self._core.events(events_path(run_id), max_reconnects=max_reconnects)
