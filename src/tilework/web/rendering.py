@@ -91,9 +91,9 @@ def sign_in_url(request: Request) -> str:
 
 def error_page(request: Request, status_code: int, detail: str) -> Response:
     template = "_error.html" if is_htmx(request) else "error.html"
-    return render(
-        request, template, {"status_code": status_code, "detail": detail}, status_code=status_code
-    )
+    title = "Not found" if status_code == 404 else "Something went wrong"
+    context = {"title": title, "status_code": status_code, "detail": detail}
+    return render(request, template, context, status_code=status_code)
 
 
 class HtmlRoute(APIRoute):
