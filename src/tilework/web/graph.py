@@ -15,6 +15,7 @@ BOX_W, BOX_H = 168, 52
 GAP_LAYER, GAP_ROW = 56, 22
 PAD = 12
 LABEL_CHARS = 20  # what fits in a box at the drawing's font size
+DETAIL_CHARS = 24  # the parameters line, in a smaller font
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,12 @@ def layout(nodes: list[NodeIn], edges: list[tuple[str, str]], *, vertical: bool 
     place = _positions(layers, vertical)
     by_id = {node.id: node for node in nodes}
     boxes = [
-        Box(node_id, _short(by_id[node_id].label), _short(by_id[node_id].detail), *place[node_id])
+        Box(
+            node_id,
+            _short(by_id[node_id].label, LABEL_CHARS),
+            _short(by_id[node_id].detail, DETAIL_CHARS),
+            *place[node_id],
+        )
         for layer in layers
         for node_id in layer
     ]
@@ -155,5 +161,5 @@ def _edge(source: Box, target: Box, vertical: bool) -> str:
     return f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2 - 2},{y2}"
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
