@@ -143,6 +143,11 @@ def test_upload_run_and_read_it_back(cli: Cli, agent_id: str, receiver: Receiver
     assert "conflict" in cli.fails("runs", "cancel", run_id)
     assert "conflict" in cli.fails("runs", "resume", run_id)
 
+    shared = cli.json("agents", "share", agent_id, "--run", run_id, "--name", "Demo")
+    assert shared["run_id"] == run_id and shared["share_url"].startswith(cli.server.url)
+    assert cli.json("agents", "share-status", agent_id)["share_url"] == shared["share_url"]
+    assert cli.json("agents", "unshare", agent_id)["share_url"] is None
+
     receiver.wait_for(3)
     log = cli.json("webhooks", "log", run_id)
     assert log["events"][-1]["flag"] == "RUN_FINISHED"

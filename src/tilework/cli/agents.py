@@ -26,7 +26,7 @@ from tilework.cli.common import (
 )
 from tilework.cli.output import emit, fields, table, text, when
 from tilework.cli.run import estimate, run
-from tilework.sdk.models import Agent, Operation
+from tilework.sdk.models import Agent, Operation, ShareState
 
 agents_app = typer.Typer(help="Agents: list, show, import and export YAML, change, run.")
 AgentArgument = Annotated[str, typer.Argument(help="Agent id.", show_default=False)]
@@ -232,6 +232,65 @@ def show_node(
         ("params", text(_flow(node.params_used))),
     ]
     emit(node, as_json, lambda: fields(pairs))
+
+
+def _show_share(state: ShareState) -> None:
+    pairs = [
+        ("agent id", state.agent_id),
+        ("name", text(state.name)),
+        ("share url", state.share_url or "(not shared)"),
+        ("run id", state.run_id or ""),
+    ]
+    fields(pairs)
+
+
+@agents_app.command("share")
+def share_agent(
+    ctx: typer.Context,
+    agent_id: AgentArgument,
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="A finished run whose outputs the page shows.")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Title of the shared page.")] = None,
+    duplicate: Annotated[
+        bool, typer.Option(help="Share a copy; the original stays private and editable.")
+    ] = False,
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish a read-only page of the agent (and a run's outputs) behind a public link."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        state = client.agents.share(agent_id, run_id=run_id, name=name, duplicate=duplicate)
+    emit(state, as_json, lambda: typer.echo(state.share_url))
+
+
+@agents_app.command("share-status")
+def share_status(
+    ctx: typer.Context,
+    agent_id: AgentArgument,
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Whether the agent is shared, and its public link."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        state = client.agents.share_state(agent_id)
+    emit(state, as_json, lambda: _show_share(state))
+
+
+@agents_app.command("unshare")
+def unshare_agent(
+    ctx: typer.Context,
+    agent_id: AgentArgument,
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke the agent's public link at once and for good."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        state = client.agents.unshare(agent_id)
+    emit(state, as_json, lambda: err.print(f"Link of agent {agent_id} revoked"))
 
 
 agents_app.command("run")(run)

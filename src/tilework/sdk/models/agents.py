@@ -100,6 +100,18 @@ class AgentDeleted(Answer):
     message: str = ""
 
 
+class ShareState(Answer):
+    """``POST|GET|DELETE /agent/{agent_id}/share``: the agent's public link (null if none)."""
+
+    agent_id: str
+    name: str
+    visibility: Visibility
+    share_url: str | None = None
+    run_id: str | None = None  # [ext] the finished run whose outputs the page shows
+    source_agent_id: str | None = None  # [ext] with duplicate: the agent the copy came from
+    shared_at: datetime | None = None  # [ext]
+
+
 # --- requests ------------------------------------------------------------------------------
 
 
@@ -126,6 +138,12 @@ class CreateAgentRequest(Request):
     description: str | None = None
     visibility: Visibility | None = None
     graph: Graph | None = None
+
+
+class ShareRequest(Request):
+    duplicate: bool | None = None  # share a copy; the original stays private
+    run_id: str | None = None  # a finished run whose outputs the page shows
+    name: str | None = None  # title of the page (and the copy's name)
 
 
 class CreateNode(Request):

@@ -25,6 +25,8 @@ from tilework.sdk.models.agents import (
     NodeTypeList,
     NodeTypeOne,
     Operation,
+    ShareRequest,
+    ShareState,
     UpdateAgentRequest,
     Visibility,
 )
@@ -54,6 +56,18 @@ def duplicate_agent(agent_id: str, body: DuplicateAgentRequest) -> Call[Agent]:
 
 def delete_agent(agent_id: str) -> Call[AgentDeleted]:
     return Call("POST", path("/agent/{}/delete", agent_id), model(AgentDeleted))
+
+
+def share_agent(agent_id: str, body: ShareRequest) -> Call[ShareState]:
+    return Call("POST", path("/agent/{}/share", agent_id), model(ShareState), body=body)
+
+
+def get_share(agent_id: str) -> Call[ShareState]:
+    return Call("GET", path("/agent/{}/share", agent_id), model(ShareState))
+
+
+def unshare_agent(agent_id: str) -> Call[ShareState]:
+    return Call("DELETE", path("/agent/{}/share", agent_id), model(ShareState))
 
 
 def get_agent_node(agent_node_id: str) -> Call[AgentNodeOne]:
@@ -165,6 +179,26 @@ class Agents:
     def node(self, agent_node_id: str) -> AgentNode:
         return self._core.call(get_agent_node(agent_node_id)).agent_node
 
+    def share(
+        self,
+        agent_id: str,
+        *,
+        run_id: str | None = None,
+        name: str | None = None,
+        duplicate: bool | None = None,
+    ) -> ShareState:
+        """Publish a read-only page behind an unguessable link (``share_url``); with ``run_id``
+        it shows that finished run's outputs, with ``duplicate`` a copy of the agent."""
+        body = ShareRequest(run_id=run_id, name=name, duplicate=duplicate)
+        return self._core.call(share_agent(agent_id, body))
+
+    def share_state(self, agent_id: str) -> ShareState:
+        return self._core.call(get_share(agent_id))
+
+    def unshare(self, agent_id: str) -> ShareState:
+        """Revoke the link at once and for good (sharing again makes a new one)."""
+        return self._core.call(unshare_agent(agent_id))
+
 
 # --- asynchronous ----------------------------------------------------------------------------
 
@@ -247,3 +281,20 @@ class AsyncAgents:
 
     async def node(self, agent_node_id: str) -> AgentNode:
         return (await self._core.call(get_agent_node(agent_node_id))).agent_node
+
+    async def share(
+        self,
+        agent_id: str,
+        *,
+        run_id: str | None = None,
+        name: str | None = None,
+        duplicate: bool | None = None,
+    ) -> ShareState:
+        body = ShareRequest(run_id=run_id, name=name, duplicate=duplicate)
+        return await self._core.call(share_agent(agent_id, body))
+
+    async def share_state(self, agent_id: str) -> ShareState:
+        return await self._core.call(get_share(agent_id))
+
+    async def unshare(self, agent_id: str) -> ShareState:
+        return await self._core.call(unshare_agent(agent_id))
