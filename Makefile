@@ -6,13 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps demo test lint typecheck check bench clean
+.PHONY: help venv system-deps node-deps vendor demo test lint typecheck check bench clean
 
 help:
 	@echo "make demo       run a sample clip through an agent on a local server"
 	@echo "make test       run the test suite"
 	@echo "make check      lint + typecheck + test (what CI runs)"
-	@echo "make venv | system-deps | lint | typecheck | bench | clean"
+	@echo "make venv | system-deps | node-deps | vendor | lint | typecheck | bench | clean"
 
 venv: $(STAMP)
 
@@ -30,24 +30,39 @@ $(STAMP): pyproject.toml src/tilework/analysis/models.py
 	$(BIN)/tilework models install
 	touch $(STAMP)
 
-# ffmpeg renders, espeak-ng speaks the sample clip, sox shapes audio. Debian/Ubuntu only.
+# ffmpeg renders, espeak-ng speaks the sample clip, sox shapes audio, chromium runs the
+# dashboard's browser tests. Debian/Ubuntu only.
 system-deps:
-	@if command -v ffmpeg >/dev/null 2>&1 && command -v espeak-ng >/dev/null 2>&1; then \
+	@if command -v ffmpeg >/dev/null 2>&1 && command -v espeak-ng >/dev/null 2>&1 \
+		&& command -v chromium >/dev/null 2>&1; then \
 		exit 0; \
 	fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
-		echo "Please install ffmpeg, espeak-ng and sox with your package manager." >&2; exit 1; \
+		echo "Please install ffmpeg, espeak-ng, sox and chromium with your package manager." >&2; exit 1; \
 	fi; \
 	SUDO=""; \
 	if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi; \
 	set -x; \
 	$$SUDO apt-get update && \
-	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg espeak-ng sox
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg espeak-ng sox chromium
+
+# npm packages pinned in package-lock.json: axe-core for the browser tests, and the sources of
+# the dashboard's vendored files. Re-installs only when the lockfile changes.
+node-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is needed (apt-get install npm)" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# Re-copy htmx, its SSE extension and Pico CSS from the pinned npm packages into the package.
+vendor: node-deps
+	scripts/vendor.sh
 
 demo: venv system-deps
 	scripts/demo.sh
 
-test: venv system-deps
+test: venv system-deps node-deps
 	$(BIN)/pytest -q
 
 lint: venv
@@ -63,5 +78,5 @@ bench: venv
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist demo-output .tilework/demo
+	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist demo-output .tilework/demo test-artifacts
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from tilework.media.samples import make_sample_clip
-from tilework.sdk import TileworkClient
+from tilework.sdk import Client
 
 REPEATS = 5
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,10 +97,10 @@ def measure() -> list[float]:
         clip = make_sample_clip("ffmpeg", Path(tmp) / "clip.mp4", seconds=8, width=640, height=360)
         server = _serve(data_dir, port)
         try:
-            client = TileworkClient(f"http://127.0.0.1:{port}", _api_key(data_dir))
+            client = Client(f"http://127.0.0.1:{port}", _api_key(data_dir))
             yaml_text = (ROOT / "examples/agents/trim-and-render.yaml").read_text()
-            agent_id = client.create_agent_from_yaml(yaml_text)["agent"]["id"]
-            video_id = client.upload_video(clip)
+            agent_id = client.agents.import_yaml(yaml_text).id
+            video_id = client.uploads.upload(clip).upload_id
             return [_one_run(client, agent_id, video_id, callback) for _ in range(REPEATS)]
         finally:
             server.terminate()
@@ -108,9 +108,9 @@ def measure() -> list[float]:
             receiver.shutdown()
 
 
-def _one_run(client: TileworkClient, agent_id: str, video_id: str, callback: str) -> float:
+def _one_run(client: Client, agent_id: str, video_id: str, callback: str) -> float:
     started = time.perf_counter()
-    run_id = client.run_agent(agent_id, video_ids=[video_id], callback_url=callback)
+    run_id = client.runs.start(agent_id, video_ids=[video_id], callback_url=callback).run_id
     with _Finished.changed:
         if not _Finished.changed.wait_for(lambda: run_id in _Finished.arrivals, timeout=120):
             raise SystemExit(f"run {run_id} sent no RUN_FINISHED")

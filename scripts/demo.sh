@@ -72,30 +72,8 @@ fi
 ELAPSED_MS=$((($(date +%s%N) - STARTED) / 1000000))
 
 echo "==> Downloading the outputs"
-"$PY" - "$OUT" <<'PYEOF'
-import json, sys
-from pathlib import Path
-import httpx
-
-out = Path(sys.argv[1])
-run = json.loads((out / "run.json").read_text())
-wanted = {"video.mp4": "video_url", "thumbnail.jpg": "thumbnail_url",
-          "premiere_timeline.zip": "premiere_prproj_url", "captions.srt": "captions_srt_url",
-          "captions.vtt": "captions_vtt_url"}
-for number, output in enumerate(run["outputs"], start=1):
-    folder = out / f"output-{number}"
-    folder.mkdir(exist_ok=True)
-    for name, field in wanted.items():
-        url = output.get(field)
-        if not url:
-            continue
-        with httpx.stream("GET", url, timeout=60) as response:
-            response.raise_for_status()
-            with (folder / name).open("wb") as handle:
-                for chunk in response.iter_bytes():
-                    handle.write(chunk)
-        print(f"    {folder / name} ({(folder / name).stat().st_size} bytes)")
-PYEOF
+RUN_ID=$(json_field run_id <"$OUT/run.json")
+"$TW" runs download "$RUN_ID" -o "$OUT"
 
 printf '==> Done: the run took %d.%03d s (upload, processing and render)\n' \
     $((ELAPSED_MS / 1000)) $((ELAPSED_MS % 1000))

@@ -65,7 +65,8 @@ RULES = (
         why="the SDK is a pure HTTP client",
     ),
 )
-API_IMPORTERS = ("tilework.api", "tilework.cli", "tilework.runtime")
+API_IMPORTERS = ("tilework.api", "tilework.cli", "tilework.runtime", "tilework.web")
+WEB_IMPORTERS = ("tilework.web", "tilework.api.app")  # the app factory installs the dashboard
 
 
 def within(name: str, package: str) -> bool:
@@ -111,7 +112,9 @@ def violations(module: str, imports: list[tuple[int, str]]) -> list[str]:
             ):
                 found.append(f"{module}:{line} imports {name} ({rule.why})")
         if within(name, "tilework.api") and not any(within(module, m) for m in API_IMPORTERS):
-            found.append(f"{module}:{line} imports {name} (only api, cli and runtime may)")
+            found.append(f"{module}:{line} imports {name} (only api, cli, runtime and web may)")
+        if within(name, "tilework.web") and not any(within(module, m) for m in WEB_IMPORTERS):
+            found.append(f"{module}:{line} imports {name} (the dashboard is HTTP-side, like api)")
     return found
 
 
@@ -150,6 +153,10 @@ def test_the_checker_sees_modules() -> None:
         ("tilework.webhooks.sender", "from tilework.api import app", False, True),
         ("tilework.runtime", "from tilework.api.app import create_app", False, False),
         ("tilework.cli.serve", "from tilework.api.app import create_app", False, False),
+        ("tilework.web.routes.runs", "from tilework.api.deps import SessionDep", False, False),
+        ("tilework.api.app", "from tilework import web", False, False),
+        ("tilework.engine.service", "from tilework.web import auth", False, True),
+        ("tilework.api.runs", "from tilework.web.auth import WebUser", False, True),
     ],
 )
 def test_rules_on_examples(module: str, source: str, is_package: bool, bad: bool) -> None:

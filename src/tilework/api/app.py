@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import tilework
+from tilework import web
 from tilework.api import (
     agents,
     checkout,
@@ -22,6 +23,7 @@ from tilework.api import (
     plans,
     run_events,
     runs,
+    shares,
     triggers,
     uploads,
     webhook_log,
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         whoami.router,
         agents.router,
+        shares.router,
         node_types.router,
         uploads.router,
         files.router,
@@ -70,4 +73,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         checkout.router,
     ):
         app.include_router(router)
+    web.install(app)  # the dashboard at / (docs/dashboard.md); /docs stays the API reference
     return app

@@ -23,7 +23,8 @@ from tilework.db.tables import CreditLedgerEntry
 
 GRANT, ALLOWANCE, TOPUP, REFUND = "grant", "allowance", "topup", "refund"
 RESERVATION, RELEASE, CHARGE = "reservation", "release", "charge"
-KINDS = (GRANT, ALLOWANCE, TOPUP, REFUND, RESERVATION, RELEASE, CHARGE)
+ADJUSTMENT = "adjustment"  # an operator's correction, either sign, with a note
+KINDS = (GRANT, ALLOWANCE, TOPUP, REFUND, RESERVATION, RELEASE, CHARGE, ADJUSTMENT)
 
 
 @dataclass(frozen=True)

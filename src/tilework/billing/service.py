@@ -24,7 +24,13 @@ from tilework.billing.pricing import PriceTable, price_table_from_settings
 from tilework.billing.schemas import MAX_GRANT, AutoTopupSettings, UpgradeRequest
 from tilework.config import Settings
 from tilework.db.tables import BillingAccount, CheckoutSession, CreditLedgerEntry, utcnow
-from tilework.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from tilework.errors import (
+    ConflictError,
+    ForbiddenError,
+    InsufficientCreditsError,
+    NotFoundError,
+    ValidationError,
+)
 from tilework.storage.signing import UrlSigner
 
 
@@ -190,6 +196,32 @@ class Billing:
             details={"note": note} if note else None,
         )
         return ledger.balance(session, org_id)
+
+    def adjust(
+        self, session: Session, org_id: str, amount: int, note: str, *, allow_negative: bool = False
+    ) -> int:
+        """An operator's correction of the balance by ``amount`` (added, or taken back when
+        negative), with the reason in ``note``; returns the new balance. Taking credits back
+        never leaves the balance below zero unless ``allow_negative``."""
+        if amount == 0 or abs(amount) > MAX_GRANT:
+            raise ValidationError(f"amount: must be between -{MAX_GRANT} and {MAX_GRANT}, not 0")
+        if not note.strip():
+            raise ValidationError("note: say why the balance is corrected (kept on the ledger)")
+        self.account(session, org_id)
+        balance = ledger.balance(session, org_id)
+        if amount < 0 and balance + amount < 0 and not allow_negative:
+            raise InsufficientCreditsError(
+                f"the balance is {balance}: taking {-amount} back would leave {balance + amount}"
+            )
+        ledger.append(
+            session,
+            org_id,
+            ledger.ADJUSTMENT,
+            amount,
+            f"adjustment:{uuid.uuid4()}",
+            details={"note": note.strip()},
+        )
+        return balance + amount
 
     def refund_task(self, session: Session, org_id: str, task_id: str, note: str = "") -> int:
         """Give back what a task was charged (an operator's decision), once; the new balance."""

@@ -67,8 +67,8 @@ class RunBoard:
             row = self._row(str(update.get("original_node_id") or "unknown"))
             row.status = str(update.get("status") or row.status)
             row.message = update.get("status_message") or (update.get("errors") or [None])[0]
-        if payload.get("flag") == "RUN_FINISHED":
-            self.finished = payload
+        # A resumed run replays its older RUN_FINISHED first: a later event reopens the board.
+        self.finished = payload if payload.get("flag") == "RUN_FINISHED" else None
 
     def apply_progress(self, progress: dict[str, Any]) -> None:
         """Fold ``GET /agent_run/{id}/progress`` ([ext] per-node ``percent``/``eta_seconds``)."""

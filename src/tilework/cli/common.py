@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 
 from tilework.sdk import (
     AgentYamlError,
+    Client,
     TileworkAPIError,
-    TileworkClient,
+    TileworkClientError,
     TileworkConnectionError,
 )
 
@@ -48,20 +50,22 @@ ApiKeyOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")]
+AllOption = Annotated[bool, typer.Option("--all", help="Fetch every page (ignores --limit).")]
 
 
 class CLIError(Exception):
     """A problem the user can fix; the message is shown as is."""
 
 
-def make_client(ctx: typer.Context, server: str, api_key: str | None) -> TileworkClient:
+def make_client(ctx: typer.Context, server: str, api_key: str | None) -> Client:
     """A client for ``server``; tests hand in an ``httpx`` transport as the context object."""
     if not api_key:
         raise CLIError(
             "no API key: pass --api-key or set TILEWORK_API_KEY (`tilework init` creates one)"
         )
     transport = ctx.obj if isinstance(ctx.obj, httpx.BaseTransport) else None
-    return TileworkClient(server, api_key, transport=transport)
+    return Client(server, api_key, transport=transport)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -81,7 +85,18 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, default=str))
+    """One JSON document on stdout; models as their wire JSON."""
+    typer.echo(json.dumps(jsonable(value), default=str))
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    return value
 
 
 def render_error(exc: BaseException) -> str | None:
@@ -92,6 +107,8 @@ def render_error(exc: BaseException) -> str | None:
         return f"{exc} (is `tilework serve` running? set --server or TILEWORK_SERVER)"
     if isinstance(exc, TileworkAPIError):
         return _render_api_error(exc)
+    if isinstance(exc, TileworkClientError):  # timeout, unexpected answer
+        return str(exc)
     if isinstance(exc, AgentYamlError):
         return f"invalid agent file: {exc}"
     if isinstance(exc, FileNotFoundError):
@@ -102,7 +119,7 @@ def render_error(exc: BaseException) -> str | None:
 
 
 def _render_api_error(exc: TileworkAPIError) -> str:
-    line = f"{exc.detail or 'request failed'} ({exc.status} {exc.code})"
+    line = f"{exc.detail or 'request failed'} ({exc.status} {exc.error})"
     if exc.status == 401:
         line += " - check --api-key / TILEWORK_API_KEY"
     return line

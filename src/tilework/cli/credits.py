@@ -1,8 +1,10 @@
-"""``tilework credits``: operators grant credits and look at an organization's balance.
+"""``tilework credits``: an organization's credits through the API (``balance``, ``usage``,
+``ledger``, ``auto-topup``: see ``credits_account.py``), and the operators' commands.
 
-These commands work on the database directly (like ``tilework init``), not through the API: the
-API only lets an organization spend and buy credits, never give itself some. ORG is an
-organization id or slug. Safe while the server runs (SQLite serializes the writers).
+The operators' commands (``grant``, ``adjust``, ``show``) work on the database directly (like
+``tilework init``), not through the API: the API only lets an organization spend and buy
+credits, never give itself some. ORG is an organization id or slug. Safe while the server runs
+(SQLite serializes the writers).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from tilework.cli import credits_account
 from tilework.cli.common import CLIError, JsonOption, handle_errors, load_settings, out, print_json
 
 if TYPE_CHECKING:
@@ -20,7 +23,9 @@ if TYPE_CHECKING:
 
     from tilework.runtime import Runtime
 
-credits_app = typer.Typer(help="Operators: grant credits, show balances and the ledger.")
+credits_app = typer.Typer(
+    help="Credits: balance, usage, ledger, auto top-up; operators: grant, adjust, show."
+)
 
 T = TypeVar("T")
 OrgArgument = Annotated[str, typer.Argument(help="Organization id or slug.")]
@@ -46,6 +51,39 @@ def grant(
         print_json({"organization_id": org_id, "granted": amount, "balance": balance})
         return
     out.print(f"Granted {amount} credits to {org_id}; balance is now [bold]{balance}[/]")
+
+
+@credits_app.command(context_settings={"ignore_unknown_options": True})
+def adjust(
+    org: OrgArgument,
+    amount: Annotated[
+        int, typer.Argument(help="Credits to add, or to take back when negative (e.g. -50).")
+    ],
+    note: Annotated[str, typer.Option(help="Why (required; kept on the ledger row).")],
+    allow_negative: Annotated[
+        bool, typer.Option(help="Let a negative AMOUNT take the balance below zero.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct ORG's balance by AMOUNT (an ``adjustment`` row on its ledger)."""
+
+    def work(runtime: Runtime, session: Session, org_id: str) -> tuple[str, int]:
+        from tilework.errors import InsufficientCreditsError
+
+        try:
+            balance = runtime.billing.adjust(
+                session, org_id, amount, note, allow_negative=allow_negative
+            )
+        except InsufficientCreditsError as exc:
+            raise CLIError(f"{exc.detail}; pass --allow-negative to do it anyway") from None
+        return org_id, balance
+
+    with handle_errors():
+        org_id, balance = _in_transaction(work, org)
+    if as_json:
+        print_json({"organization_id": org_id, "adjusted": amount, "balance": balance})
+        return
+    out.print(f"Adjusted {org_id} by {amount:+d} credits; balance is now [bold]{balance}[/]")
 
 
 @credits_app.command()
@@ -121,3 +159,9 @@ def _runtime() -> Iterator[Runtime]:
             runtime.stop()
     except SQLAlchemyError as exc:
         raise CLIError(f"database error: {str(exc).splitlines()[0]}") from exc
+
+
+credits_app.command("balance")(credits_account.balance)
+credits_app.command("usage")(credits_account.usage)
+credits_app.command("ledger")(credits_account.ledger)
+credits_app.command("auto-topup")(credits_account.auto_topup)

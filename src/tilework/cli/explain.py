@@ -16,7 +16,15 @@ import typer
 from rich.markup import escape
 from rich.text import Text
 
-from tilework.cli.common import CLIError, err, handle_errors, load_settings, out
+from tilework.cli.common import (
+    CLIError,
+    JsonOption,
+    err,
+    handle_errors,
+    load_settings,
+    out,
+    print_json,
+)
 
 
 def explain(
@@ -25,8 +33,11 @@ def explain(
         Path | None,
         typer.Option("--input", "-i", help="Video to explain with (default: a generated clip)."),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Print the compiled render plan (ffmpeg command and filter graph) of AGENT's outputs."""
+    """Print the compiled render plan (ffmpeg command and filter graph) of AGENT's outputs.
+
+    With --json: a list of ``{node, item, command, filter_graph}`` (``command`` is the argv)."""
     with handle_errors():
         from tilework.engine.preview import preview_agent
         from tilework.errors import TileworkError
@@ -44,6 +55,19 @@ def explain(
                 )
             except TileworkError as exc:
                 raise CLIError(str(exc)) from exc
+        if as_json:
+            print_json(
+                [
+                    {
+                        "node": output.node_ref,
+                        "item": output.item,
+                        "command": [settings.ffmpeg_path, *output.ffmpeg_args],
+                        "filter_graph": output.filter_graph,
+                    }
+                    for output in outputs
+                ]
+            )
+            return
         for output in outputs:
             command = shlex.join([settings.ffmpeg_path, *output.ffmpeg_args])
             graph = output.filter_graph.replace(";", ";\n")

@@ -1,6 +1,10 @@
 """Follow a run live: SSE events (read on a helper thread) drive per-node progress bars, and
 ``/progress`` fills in measured percent and ETA. Without an events endpoint it falls back to
 polling ``/agent_run/{id}`` and ``/nodes``.
+
+Following ends when the event stream does (the server closes it after the run's newest
+``RUN_FINISHED``: a resumed run replays an older one first), or, when polling, at a terminal
+status.
 """
 
 from __future__ import annotations
@@ -15,23 +19,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from tilework.cli.board import RunBoard
-from tilework.sdk import TileworkAPIError, TileworkClient
+from tilework.cli.output import styled
+from tilework.sdk import Client, Run, TileworkAPIError
 
 _UNSUPPORTED = frozenset({404, 405, 501})
-_STYLE = {
-    "completed": "green",
-    "partial_complete": "yellow",
-    "failed": "red",
-    "blocked": "magenta",
-    "cancelled": "red",
-    "running": "cyan",
-}
 _Message = tuple[str, Any]
 
 
-def follow_run(
-    client: TileworkClient, run_id: str, console: Console, *, poll_seconds: float = 0.5
-) -> dict[str, Any]:
+def follow_run(client: Client, run_id: str, console: Console, *, poll_seconds: float = 0.5) -> Run:
     """Show the run until it reaches a terminal state; returns ``GET /agent_run/{id}``."""
     board = RunBoard()
     _refresh_nodes(client, run_id, board)
@@ -40,19 +35,20 @@ def follow_run(
     poller = _Poller(client, run_id)
     with Progress(*_columns(), console=console, transient=False) as progress:
         view = _View(progress)
-        while not board.done:
+        while not poller.finished(board):
             _drain(messages, board, poller, poll_seconds)
             poller.tick(board)
             view.show(board)
         _refresh_nodes(client, run_id, board)
         view.show(board)
-    return client.get_run(run_id)
+    return client.runs.get(run_id)
 
 
-def _pump(client: TileworkClient, run_id: str, messages: queue.Queue[_Message]) -> None:
+def _pump(client: Client, run_id: str, messages: queue.Queue[_Message]) -> None:
     try:
-        for payload in client.stream_events(run_id):
-            messages.put(("event", payload))
+        for event in client.runs.events(run_id):
+            messages.put(("event", event.model_dump(mode="json")))
+        messages.put(("end", None))
     except Exception as exc:  # handed to the main thread, which decides
         messages.put(("error", exc))
 
@@ -72,6 +68,8 @@ def _handle(message: _Message, board: RunBoard, poller: _Poller) -> None:
     kind, item = message
     if kind == "event":
         board.apply_event(item)
+    elif kind == "end":
+        poller.stream_ended = True
     elif isinstance(item, TileworkAPIError) and item.status in _UNSUPPORTED:
         poller.polling = True  # no events endpoint on this server: poll instead
     else:
@@ -81,11 +79,15 @@ def _handle(message: _Message, board: RunBoard, poller: _Poller) -> None:
 class _Poller:
     """``/progress`` every tick (until the server says it has none); full polling as fallback."""
 
-    def __init__(self, client: TileworkClient, run_id: str) -> None:
+    def __init__(self, client: Client, run_id: str) -> None:
         self.client, self.run_id = client, run_id
         self.polling = False
+        self.stream_ended = False
         self.progress_supported = True
         self._last = 0.0
+
+    def finished(self, board: RunBoard) -> bool:
+        return self.stream_ended or (self.polling and board.done)
 
     def tick(self, board: RunBoard) -> None:
         now = time.monotonic()
@@ -94,20 +96,20 @@ class _Poller:
         self._last = now
         if self.progress_supported:
             try:
-                board.apply_progress(self.client.get_run_progress(self.run_id))
+                board.apply_progress(self.client.runs.progress(self.run_id).model_dump(mode="json"))
             except TileworkAPIError as exc:
                 if exc.status not in _UNSUPPORTED:
                     raise
                 self.progress_supported = False
         if self.polling:
-            run = self.client.get_run(self.run_id)
+            run = self.client.runs.get(self.run_id).model_dump(mode="json")
             _refresh_nodes(self.client, self.run_id, board)
             board.apply_event({"flag": "POLL", **run})
 
 
-def _refresh_nodes(client: TileworkClient, run_id: str, board: RunBoard) -> None:
+def _refresh_nodes(client: Client, run_id: str, board: RunBoard) -> None:
     try:
-        board.add_nodes(client.get_run_nodes(run_id))
+        board.add_nodes([node.model_dump(mode="json") for node in client.runs.nodes(run_id)])
     except TileworkAPIError as exc:
         if exc.status not in _UNSUPPORTED:
             raise
@@ -137,7 +139,7 @@ class _View:
             self.run_task,
             completed=overall,
             percent=f"{overall:.0f}%",
-            status=_styled(board.status),
+            status=styled(board.status),
         )
         for key, row in board.rows.items():
             task = self.tasks.get(key)
@@ -154,14 +156,6 @@ class _View:
                 total=None if shown is None else 100,
                 completed=shown or 0,
                 percent="" if shown is None else f"{shown:.0f}%",
-                status=_styled(row.status, row.message),
+                status=styled(row.status, row.message),
                 eta=eta,
             )
-
-
-def _styled(status: str, message: str | None = None) -> str:
-    style = _STYLE.get(status, "dim")
-    text = f"[{style}]{escape(status)}[/]"
-    if message and status not in ("completed", "running"):
-        text += f" [dim]{escape(message[:80])}[/]"
-    return text

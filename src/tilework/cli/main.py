@@ -10,10 +10,16 @@ from tilework.cli.credits import credits_app
 from tilework.cli.doctor import doctor
 from tilework.cli.explain import explain
 from tilework.cli.models import models_app
+from tilework.cli.node_types import node_types_app
 from tilework.cli.orgs import init
+from tilework.cli.plan import plan_app
 from tilework.cli.run import run
+from tilework.cli.runs import runs_app
 from tilework.cli.serve import serve
+from tilework.cli.triggers import triggers_app
+from tilework.cli.uploads import uploads_app
 from tilework.cli.webhooks import webhooks_app
+from tilework.cli.whoami import whoami
 
 app = typer.Typer(
     name="tilework",
@@ -29,6 +35,12 @@ app.command()(run)
 app.command()(explain)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(credits_app, name="credits")
+app.add_typer(runs_app, name="runs")
+app.add_typer(uploads_app, name="uploads")
+app.add_typer(triggers_app, name="triggers")
+app.add_typer(plan_app, name="plan")
+app.add_typer(node_types_app, name="node-types")
+app.command()(whoami)
 app.add_typer(models_app, name="models")
 app.command()(doctor)
 

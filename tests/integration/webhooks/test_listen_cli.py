@@ -127,3 +127,16 @@ def test_without_a_secret_everything_is_accepted_as_unverified() -> None:
     assert response.status_code == 200
     text = "\n".join(hooks.output)
     assert run in text and "unverified" in text
+
+
+def test_json_mode_prints_one_object_per_line() -> None:
+    run = str(uuid.uuid4())
+    with listen("--secret", SECRET, "--json") as hooks:
+        body = event(run)
+        assert httpx.post(hooks.url, content=body, headers=signed(body)).status_code == 200
+        assert httpx.post(hooks.url, content=body).status_code == 400
+    first, accepted, rejected = (json.loads(line) for line in hooks.output)
+    assert first == {"listening": hooks.url.removesuffix("hook"), "verifying": True}
+    assert accepted["accepted"] and accepted["verification"] == "standard-webhooks"
+    assert (accepted["webhook_id"], accepted["payload"]["run_id"]) == ("evt_1", run)
+    assert not rejected["accepted"] and "X-Mosaic-Signature" in rejected["reason"]

@@ -13,6 +13,7 @@ NODE_TYPES = [
     {"node_type_id": "00000000-0000-4000-8000-000000000001", "node_type_name": "Trim"},
     {"node_type_id": "00000000-0000-4000-8000-000000000002", "node_type_name": "Render"},
 ]
+AT = "2025-01-01T00:00:00Z"
 OUTPUT = {
     "id": "render-1",
     "video_url": "http://files/video.mp4",
@@ -78,7 +79,8 @@ class FakeApi:
             }
             for node in self.created["graph"]["nodes"]
         ]
-        return {"agent": {"id": "agent-1", "name": self.created["name"]}, "agent_nodes": nodes}
+        meta = {"id": "agent-1", "name": self.created["name"], "created_at": AT, "updated_at": AT}
+        return {"agent": meta, "agent_nodes": nodes, "connections": []}
 
     def _GET_agent_agent_1(self, request: httpx.Request) -> httpx.Response:
         if self.created is None:
@@ -109,7 +111,7 @@ class FakeApi:
         return httpx.Response(204)
 
     def _POST_uploads_video_finalize_upload(self, request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=json.loads(request.content))
+        return httpx.Response(200, json={**json.loads(request.content), "status": "ready"})
 
     def _POST_agent_agent_1_run(self, request: httpx.Request) -> httpx.Response:
         self.run_body = json.loads(request.content)
@@ -121,15 +123,28 @@ class FakeApi:
                 "agent_node_id": f"rt-{name}",
                 "original_node_id": f"tpl-{name}",
                 "status": "queued",
-                "node_type": {"node_type_name": name.title()},
+                "node_type": {"node_type_id": name, "node_type_name": name.title()},
             }
             for name in ("input", "cut", "render")
         ]
         return httpx.Response(200, json={"run_id": "run-1", "nodes": nodes})
 
     def _GET_agent_run_run_1_progress(self, request: httpx.Request) -> httpx.Response:
-        nodes = [{"agent_node_id": "rt-render", "percent": 40.0, "eta_seconds": 3.0}]
-        return httpx.Response(200, json={"nodes": nodes})
+        nodes = [
+            {"agent_node_id": "rt-render", "status": "running", "percent": 40.0, "eta_seconds": 3}
+        ]
+        counts = {"completed": 1, "in_progress": 2, "failed": 0}
+        return httpx.Response(
+            200,
+            json={
+                "run_id": "run-1",
+                "status": "running",
+                "node_status_counts": counts,
+                "total_nodes": 3,
+                "completed_node_percent": 33.3,
+                "nodes": nodes,
+            },
+        )
 
     def _GET_agent_run_run_1_events(self, request: httpx.Request) -> httpx.Response:
         base: dict[str, Any] = {"agent_id": "agent-1", "run_id": "run-1", "triggered_by": None}
@@ -157,6 +172,7 @@ class FakeApi:
             200,
             json={
                 "agent_id": "agent-1",
+                "started_at": AT,
                 "status": self.final_status,
                 "status_message": "render failed" if failed else None,
                 "errors": [{"original_node_id": "tpl-render", "messages": ["boom"]}]

@@ -25,7 +25,7 @@ def test_agents_import_sends_the_graph() -> None:
         app, ["agents", "import", str(EXAMPLE), "--json", *KEY], obj=api.transport
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"agent_id": "agent-1"}
+    assert json.loads(result.stdout)["agent_id"] == "agent-1"
     assert api.created is not None
     graph = api.created["graph"]
     assert [n["node_type_id"][:8] for n in graph["nodes"]] == ["9451e6ff", "00000000", "00000000"]

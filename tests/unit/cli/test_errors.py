@@ -46,19 +46,19 @@ def test_programming_errors_are_not_swallowed() -> None:
 def test_api_error_from_tilework_body() -> None:
     response = httpx.Response(409, json={"detail": "run is running", "error": "conflict"})
     exc = TileworkAPIError.from_response(response)
-    assert (exc.status, exc.code, exc.detail) == (409, "conflict", "run is running")
+    assert (exc.status, exc.error, exc.detail) == (409, "conflict", "run is running")
 
 
 def test_api_error_from_fastapi_validation_list() -> None:
     body = {"detail": [{"loc": ["body", "name"], "msg": "Field required", "type": "missing"}]}
     exc = TileworkAPIError.from_response(httpx.Response(422, json=body))
-    assert exc.code == "http_422"
+    assert exc.error == "http_422"
     assert exc.detail == "name: Field required"
 
 
 def test_api_error_from_plain_text() -> None:
     exc = TileworkAPIError.from_response(httpx.Response(502, text="Bad Gateway"))
-    assert (exc.status, exc.code, exc.detail) == (502, "http_502", "Bad Gateway")
+    assert (exc.status, exc.error, exc.detail) == (502, "http_502", "Bad Gateway")
 
 
 def test_missing_api_key_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -31,3 +32,26 @@ def test_help_does_not_import_the_server() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_every_command_but_serve_has_json() -> None:
+    import typer
+
+    def leaves(command: Any, path: str) -> list[tuple[str, Any]]:
+        children = getattr(command, "commands", None)  # a group (typer vendors its own click)
+        if children is not None:
+            return [
+                leaf
+                for name, child in children.items()
+                for leaf in leaves(child, f"{path} {name}".strip())
+            ]
+        return [(path, command)]
+
+    commands = leaves(typer.main.get_command(app), "")
+    assert len(commands) > 40
+    missing = [
+        path
+        for path, command in commands
+        if path != "serve" and not any("--json" in p.opts for p in command.params)
+    ]
+    assert not missing, missing

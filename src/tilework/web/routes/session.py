@@ -1,0 +1,88 @@
+"""Sign in (paste an API key), sign out, and ``/``: the dashboard's front door."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import Response
+
+from tilework.errors import AuthError
+from tilework.runtime import Runtime
+from tilework.web import auth
+from tilework.web.auth import SIGNIN_COOKIE, WebUser, optional_user, require_csrf
+from tilework.web.rendering import HtmlRoute, redirect, render
+
+router = APIRouter(route_class=HtmlRoute, include_in_schema=False)
+
+HOME = "/app/runs"
+
+
+@router.get("/")
+def home(request: Request, user: WebUser | None = Depends(optional_user)) -> Response:
+    return redirect(request, HOME if user else "/app/sign-in")
+
+
+@router.get("/app")
+def app_home(request: Request) -> Response:
+    return redirect(request, HOME)
+
+
+@router.get("/app/sign-in")
+def sign_in_form(
+    request: Request, next: str = "", user: WebUser | None = Depends(optional_user)
+) -> Response:
+    if user is not None:
+        return redirect(request, _local(next))
+    return _form(request, next)
+
+
+@router.post("/app/sign-in")
+def sign_in(
+    request: Request,
+    api_key: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    nonce = request.cookies.get(SIGNIN_COOKIE, "")
+    auth.check_token(csrf_token, auth.csrf_token(runtime.signer, "dashboard-sign-in", nonce))
+    try:
+        token = auth.sign_in(runtime.sessions, api_key)
+    except AuthError:
+        return _form(request, next, error="That API key is not valid (or was revoked).", status=401)
+    response = redirect(request, _local(next))
+    auth.set_cookie(response, request, auth.SESSION_COOKIE, token, auth.SESSION_SECONDS)
+    response.delete_cookie(SIGNIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/app/sign-out")
+def sign_out(request: Request, user: WebUser = Depends(require_csrf)) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    auth.sign_out(runtime.sessions, request.cookies.get(auth.SESSION_COOKIE, ""))
+    response = redirect(request, "/app/sign-in?signed_out=1")
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+def _form(request: Request, next: str, error: str = "", status: int = 200) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    nonce = auth.signin_nonce(request)
+    context = {
+        "title": "Sign in",
+        "next": _local(next),
+        "error": error,
+        "signed_out": request.query_params.get("signed_out") == "1",
+        "signin_token": auth.csrf_token(runtime.signer, "dashboard-sign-in", nonce),
+    }
+    response = render(request, "sign_in.html", context, status_code=status)
+    auth.set_cookie(response, request, SIGNIN_COOKIE, nonce, max_age=3600)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only paths of this site are followed after sign-in (no open redirect)."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return HOME
