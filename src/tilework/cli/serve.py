@@ -6,7 +6,9 @@ import os
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
+from tilework.analysis import models
 from tilework.cli.common import CLIError, err, handle_errors, load_settings
 
 
@@ -29,6 +31,7 @@ def serve(
         app = create_app(settings)
         err.print(f"Tilework serving on [bold]{url}[/]  (API docs: {url}/docs)")
         err.print(f"Data directory: {settings.data_dir}")
+        err.print(escape(models.summary_line(models.states())))
         uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

@@ -5,8 +5,9 @@ Node status from its tasks and its upstream nodes:
 - ``queued`` while tasks wait and none runs; ``not_started`` before any item arrived;
 - once every upstream node is terminal and every task is terminal: ``completed`` (no task
   failed), ``failed`` (no task completed), ``partial_complete`` (some of each), ``cancelled``
-  (a task was cancelled); with no task at all, ``blocked`` (an upstream node failed) or
-  ``cancelled`` (an upstream node was cancelled).
+  (a task was cancelled); with no task at all, ``completed`` when every upstream node completed
+  and passed nothing on (a Clips prompt that matched nothing), else ``blocked`` (an upstream
+  node failed) or ``cancelled`` (an upstream node was cancelled).
 
 ``node_status_counts`` buckets (documented in docs/api.md): ``completed`` = completed +
 partial_complete; ``failed`` = failed; ``in_progress`` = every other node (not_started, queued,
@@ -49,6 +50,8 @@ def node_status(task_statuses: Iterable[str], upstream_statuses: Iterable[str]) 
     if not upstream_done:
         return "running" if tasks else "not_started"
     if not tasks:
+        if upstream and all(s == "completed" for s in upstream):
+            return "completed"  # nothing came: upstream finished and had no item to pass on
         return "cancelled" if "cancelled" in upstream else "blocked"
     if "cancelled" in tasks:
         return "cancelled"

@@ -90,6 +90,11 @@ class Tile(ABC):
     ) -> TileResult:
         """Edit ``timeline`` (may read media, must not re-encode unless ``renders``)."""
 
+    def features(self, settings: Settings) -> dict[str, str]:
+        """What this install offers for the tile, e.g. which model is active (shown by
+        ``GET /node_types``). Empty for most tiles."""
+        return {}
+
     def parse_params(self, raw: dict[str, Any]) -> TileParams:
         return self.params_model.model_validate(raw)
 

@@ -3,8 +3,11 @@
 The tile gathers what it needs about each source (transcript, loudness, scene cuts: all cached
 by content hash and kept in source seconds), maps it through the incoming edit onto timeline
 seconds, lets ``tiles/highlights.py`` choose the clips, and returns one trimmed timeline per clip,
-best first. Each output is a trim of the incoming timeline, so earlier edits (and the analyses
-stored on the media references) carry over, and every clip downstream becomes its own item.
+best first. A prompt is matched by meaning when the semantic extra is installed, else by BM25
+keywords (``tiles/prompt_ranking.py``); a prompt that nothing said matches gives no clip, and
+the status message says so. Each output is a trim of the incoming timeline, so earlier edits
+(and the analyses stored on the media references) carry over, and every clip downstream
+becomes its own item.
 
 Scene cuts are stored on the media references (``scene_cuts``: ``[{time, score}]`` in source
 seconds) for later tiles.
@@ -20,6 +23,7 @@ from pydantic import Field
 from tilework.analysis.asr import Transcript
 from tilework.analysis.energy import FLOOR_DB, HOP_S, Loudness, loudness
 from tilework.analysis.scenes import detect_scene_cuts
+from tilework.config import Settings
 from tilework.errors import TaskAborted, ValidationError
 from tilework.media.timeline import (
     NAMESPACE,
@@ -31,9 +35,17 @@ from tilework.media.timeline import (
     trim,
 )
 from tilework.tiles.base import Tile, TileContext, TileParams, TileResult
-from tilework.tiles.highlights import Highlight, Signals, describe, select_highlights
+from tilework.tiles.clips_status import describe
+from tilework.tiles.highlights import Highlight, Signals, select_highlights
+from tilework.tiles.prompt_match import WordRelevance
+from tilework.tiles.prompt_ranking import (
+    WordOrigin,
+    active_ranking,
+    ranking_description,
+    semantic_relevance,
+)
 from tilework.tiles.sources import attach_transcripts, set_analysis, source_references
-from tilework.tiles.transcript_cuts import TimedWord
+from tilework.tiles.transcript_cuts import TimedWord, keywords
 
 CLIPS_TYPE_ID = "bcc5cb04-76b7-48e9-a344-0e8a29c19be0"  # Mosaic's id, so Mosaic agents import
 SCENE_CUTS_KEY = "scene_cuts"
@@ -44,7 +56,9 @@ class ClipsParams(TileParams):
         default="",
         max_length=500,
         description=(
-            "What the clips should be about, in plain words (matched against what is said). "
+            "What the clips should be about, in plain words, matched against what is said: by "
+            "meaning with the semantic extra, else by keywords (GET /node_types says which). "
+            "Clips must hold a sentence that matches; none: no clips. "
             "Empty: the most interesting moments (lively speech, whole sentences)."
         ),
     )
@@ -71,6 +85,9 @@ class ClipsTile(Tile):
     docs_url = "https://tilework.dev/docs/tiles/clips"
     params_docs_url = "https://tilework.dev/docs/tiles/clips#api-info"
 
+    def features(self, settings: Settings) -> dict[str, str]:
+        return {"prompt_ranking": ranking_description(settings)}
+
     def run(
         self, ctx: TileContext, params: TileParams, timeline: otio.schema.Timeline
     ) -> TileResult:
@@ -84,14 +101,16 @@ class ClipsTile(Tile):
             scene_cuts=tuple(_timeline_cuts(segments, facts.scene_cuts)),
             frame_s=1.0 / timeline_rate(timeline),
         )
+        words, origins = _timeline_words(segments, facts.transcripts)
         selection = select_highlights(
-            _timeline_words(segments, facts.transcripts),
+            words,
             signals,
             prompt=params.prompt,
             num_clips=params.num_clips,
             target_s=params.target_duration,
+            relevance=_semantic(ctx, params.prompt, origins, facts.transcripts),
         )
-        if not selection.highlights:  # not expected: there is always a scene or even split
+        if not selection.highlights and selection.relevance is None:  # always a scene or split
             raise ValidationError(f"clips: no clip of about {params.target_duration:g} s fits")
         outputs = [
             _clip_timeline(timeline, highlight, rank, whole=selection.mode == "whole")
@@ -123,6 +142,18 @@ def _analyse(ctx: TileContext, timeline: otio.schema.Timeline) -> _SourceFacts:
     return facts
 
 
+def _semantic(
+    ctx: TileContext,
+    prompt: str,
+    origins: list[WordOrigin],
+    transcripts: dict[Path, Transcript],
+) -> WordRelevance | None:
+    """The semantic match of the prompt, or None when there is no prompt or BM25 is active."""
+    if not keywords(prompt) or active_ranking(ctx.settings) != "semantic":
+        return None
+    return semantic_relevance(ctx.settings, prompt, origins, transcripts)
+
+
 def _check_abort(ctx: TileContext) -> None:
     if ctx.job.should_abort():
         raise TaskAborted()
@@ -133,20 +164,24 @@ def _check_abort(ctx: TileContext) -> None:
 
 def _timeline_words(
     segments: list[Segment], transcripts: dict[Path, Transcript]
-) -> list[TimedWord]:
-    """Every word heard in the edit, in timeline seconds (clipped to the cut it falls in)."""
+) -> tuple[list[TimedWord], list[WordOrigin]]:
+    """Every word heard in the edit, in timeline seconds (clipped to the cut it falls in), and
+    where each was heard."""
     words: list[TimedWord] = []
+    origins: list[WordOrigin] = []
     for segment in segments:
-        transcript = transcripts.get(segment.path) if segment.path else None
-        if transcript is None:
+        path = segment.path
+        transcript = transcripts.get(path) if path else None
+        if path is None or transcript is None:
             continue
         cut_end = segment.start_s + segment.duration_s
         shift = segment.timeline_start_s - segment.start_s
-        for word in transcript.words:
+        for index, word in enumerate(transcript.words):
             start, end = max(word.start, segment.start_s), min(word.end, cut_end)
             if end > start or (word.start == word.end and segment.start_s <= start < cut_end):
                 words.append(TimedWord(start + shift, end + shift, word.text))
-    return words
+                origins.append(WordOrigin(path, index))
+    return words, origins
 
 
 def _timeline_loudness(

@@ -9,13 +9,17 @@ How a clip is chosen:
 2. A candidate is a run of whole consecutive phrases whose length is within the tolerance of the
    target. Its cuts sit in the silence around it (``CutPlacer``): a small pad past the speech,
    never past the neighbouring word. So no clip cuts a word.
-3. Each candidate is scored: prompt keyword coverage (lower case, punctuation stripped, simple
-   plural/-ing stemming, stop words ignored), speech loudness, whole sentences, starting just
-   after a scene cut, minus long pauses and distance from the target length.
-4. The best candidates that share no word are kept, best first.
+3. With a prompt, each word carries how well its sentence matches the prompt
+   (``prompt_match.py``: sentence embeddings, or BM25 over the sentences when the semantic
+   extra is missing); a candidate holding no matching sentence is dropped, so a prompt that
+   matches nothing gives fewer clips (or none) rather than unrelated ones.
+4. Each candidate is scored: its match to the prompt (half its best sentence, half the mean
+   over its words), speech loudness, whole sentences, starting just after a scene cut, minus
+   long pauses and distance from the target length.
+5. The best candidates that share no word are kept, best first.
 
-Without any speech the clips follow the scene cuts (or split the video evenly); a video no longer
-than the target is one clip of the whole.
+Without any speech and without a prompt the clips follow the scene cuts (or split the video
+evenly); a video no longer than the target is one clip of the whole.
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tilework.analysis.energy import FLOOR_DB, Loudness
+from tilework.tiles.prompt_match import WordRelevance, keyword_relevance
 from tilework.tiles.transcript_cuts import (
     PAD_END_S,
     PAD_START_S,
@@ -45,7 +50,10 @@ SCENE_LOOKBACK_S = 1.0  # a cut this close before a clip's start makes it "start
 TOLERANCE_FRACTION = 0.35  # clip lengths within ±35 % (at least ±1 s) of the target qualify
 TOLERANCE_MIN_S = 1.0
 
-WEIGHT_KEYWORD = 3.0
+# With a prompt, how much of a clip is about it matters most: a candidate's match (0..1) is
+# mostly the mean relevance over its words, partly its best sentence's.
+WEIGHT_MATCH = 4.0
+PEAK_SHARE = 0.25
 WEIGHT_ENERGY_PROMPT = 0.5
 WEIGHT_ENERGY_NO_PROMPT = 1.0
 BONUS_SENTENCE_EDGE = 0.15  # each: starts a sentence, ends a sentence
@@ -88,6 +96,7 @@ class Selection:
     keywords: frozenset[str] = frozenset()
     keywords_heard: frozenset[str] = frozenset()  # prompt keywords the transcript contains
     notes: list[str] = field(default_factory=list)
+    relevance: WordRelevance | None = None  # how the prompt was matched (None: no prompt)
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -106,32 +115,56 @@ class _Candidate:
     matched: set[str]
     energy_db: float | None
     pause_s: float
+    match: float  # 0..1: how well it matches the prompt
+    similarity: float  # its best sentence's raw score (cosine similarity, BM25)
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
 
 
 class _Scorer:
-    def __init__(self, words: Sequence[TimedWord], signals: Signals, wanted: frozenset[str]):
+    def __init__(
+        self,
+        words: Sequence[TimedWord],
+        signals: Signals,
+        wanted: frozenset[str],
+        relevance: WordRelevance | None,
+    ):
         self.words = words
         self.signals = signals
         self.wanted = wanted
+        self.relevance = relevance
         self.stems = [normalise(word.text) for word in words]
         self.energy_sum, self.energy_count = _prefix_energy(words, signals.loudness)
         self.pauses = _prefix([_excess_pause(words, i) for i in range(len(words) - 1)])
+        scores = relevance.scores if relevance else [0.0] * len(words)
+        self.match_sum = _prefix(scores)
+        self.matching = _prefix([float(m) for m in relevance.matched] if relevance else [])
 
-    def candidate(self, first: Phrase, last: Phrase, start_s: float, end_s: float) -> _Candidate:
+    def candidate(
+        self, first: Phrase, last: Phrase, start_s: float, end_s: float
+    ) -> _Candidate | None:
+        """The candidate from phrase ``first`` to ``last``; None when a prompt is given and
+        no sentence in it matches."""
         a, b = first.first, last.last
+        peak = similarity = 0.0
+        if self.relevance is not None:
+            if self.matching[b + 1] == self.matching[a]:
+                return None
+            peak = max(self.relevance.scores[a : b + 1])
+            similarity = max(self.relevance.raw[a : b + 1])
+        mean = (self.match_sum[b + 1] - self.match_sum[a]) / (b + 1 - a)
+        match = PEAK_SHARE * peak + (1 - PEAK_SHARE) * mean
         matched = {s for s in self.stems[a : b + 1] if s in self.wanted}
         count = self.energy_count[b + 1] - self.energy_count[a]
         total = self.energy_sum[b + 1] - self.energy_sum[a]
         energy = total / count if count else None
         pause = self.pauses[b] - self.pauses[a]
-        return _Candidate(first, last, start_s, end_s, matched, energy, pause)
+        return _Candidate(first, last, start_s, end_s, matched, energy, pause, match, similarity)
 
     def score(self, candidates: list[_Candidate], target_s: float) -> None:
         levels = [c.energy_db for c in candidates if c.energy_db is not None]
         low, high = (min(levels), max(levels)) if levels else (0.0, 0.0)
-        energy_weight = WEIGHT_ENERGY_PROMPT if self.wanted else WEIGHT_ENERGY_NO_PROMPT
+        energy_weight = WEIGHT_ENERGY_PROMPT if self.relevance else WEIGHT_ENERGY_NO_PROMPT
         for c in candidates:
             lively = 0.5
             if c.energy_db is not None and high > low:
@@ -139,13 +172,15 @@ class _Scorer:
             duration = c.end_s - c.start_s
             c.score = energy_weight * lively - WEIGHT_FIT * abs(duration - target_s) / target_s
             c.score -= WEIGHT_PAUSES * c.pause_s / duration
-            if self.wanted:
-                c.score += WEIGHT_KEYWORD * len(c.matched) / len(self.wanted)
+            if self.relevance is not None:
+                c.score += WEIGHT_MATCH * c.match
             c.reasons = self._reasons(c, lively)
 
     def _reasons(self, c: _Candidate, lively: float) -> list[str]:
         reasons = []
-        if c.matched:
+        if self.relevance is not None and self.relevance.match.mode == "semantic":
+            reasons.append(f"about the prompt (similarity {c.similarity:.2f})")
+        elif c.matched:
             heard = [w.text for w in self.words[c.first.first : c.last.last + 1]]
             shown = sorted({bare(t) for t in heard if normalise(t) in c.matched})
             reasons.append("mentions " + ", ".join(repr(word) for word in shown))
@@ -207,33 +242,49 @@ def select_highlights(
     prompt: str,
     num_clips: int,
     target_s: float,
+    relevance: WordRelevance | None = None,
 ) -> Selection:
-    """The best ``num_clips`` (or fewer) clips of about ``target_s``, best first."""
+    """The best ``num_clips`` (or fewer) clips of about ``target_s``, best first.
+
+    ``relevance`` says how well each word's sentence matches ``prompt`` (the Clips tile passes
+    the semantic match); without it a prompt is matched by BM25 over the sentences. A prompt
+    without keywords (only words such as "the best moments") counts as no prompt.
+    """
     wanted = keywords(prompt)
     heard = frozenset(s for w in words if (s := normalise(w.text)) in wanted)
+    if not wanted:
+        relevance = None
+    elif relevance is None:
+        relevance = keyword_relevance(words, wanted)
+    selection = Selection([], "speech", wanted, heard, relevance=relevance)
+    if relevance is not None and not relevance.any_matched:
+        return selection  # nothing said matches the prompt: no clip rather than unrelated ones
     if signals.duration_s <= target_s:
         whole = Highlight(0.0, signals.duration_s, 1.0, _text(words), "the whole video")
-        return Selection([whole], "whole", wanted, heard)
-    picked = _speech_highlights(words, signals, wanted, num_clips, target_s) if words else []
-    if picked:
-        return Selection(picked, "speech", wanted, heard)
+        return replace(selection, highlights=[whole], mode="whole")
+    picked = _speech_highlights(words, signals, wanted, relevance, num_clips, target_s)
+    if picked or relevance is not None:
+        return replace(selection, highlights=picked)
     fallback, mode = scene_highlights(signals, num_clips, target_s)
     note = "no speech was found" if not words else "no run of sentences fits the target"
-    return Selection(fallback, mode, wanted, heard, [note])
+    return replace(selection, highlights=fallback, mode=mode, notes=[note])
 
 
 def _speech_highlights(
     words: Sequence[TimedWord],
     signals: Signals,
     wanted: frozenset[str],
+    relevance: WordRelevance | None,
     num_clips: int,
     target_s: float,
 ) -> list[Highlight]:
+    if not words:
+        return []
     low, high = target_s - tolerance(target_s), target_s + tolerance(target_s)
     cuts = CutPlacer(
         words, signals.duration_s, signals.loudness, signals.frame_s, signals.scene_cuts
     )
-    scorer = _Scorer(words, signals, wanted)
+    scorer = _Scorer(words, signals, wanted, relevance)
     parts = phrases(words, max(high - PAD_START_S - PAD_END_S, 0.1))
     candidates = []
     for i, first in enumerate(parts):
@@ -242,8 +293,8 @@ def _speech_highlights(
             end = cuts.after(last.last)
             if end - start > high:
                 break
-            if end - start >= max(low, 0.1):
-                candidates.append(scorer.candidate(first, last, start, end))
+            if end - start >= max(low, 0.1) and (c := scorer.candidate(first, last, start, end)):
+                candidates.append(c)
     scorer.score(candidates, target_s)
     ranked = sorted(candidates, key=lambda c: (-c.score, c.start_s))
     chosen = _non_overlapping(ranked, num_clips)
@@ -346,46 +397,3 @@ def _mean_level(curve: Loudness | None, start: float, end: float) -> float:
         curve.at((f + 0.5) * hop) for f in range(math.floor(start / hop), math.ceil(end / hop))
     ]
     return sum(levels) / len(levels) if levels else FLOOR_DB
-
-
-# --- the status message ------------------------------------------------------------------------
-
-
-def describe(selection: Selection, *, num_clips: int, target_s: float, duration_s: float) -> str:
-    """One sentence for the node's status: what was found and, if less, why."""
-    found = selection.highlights
-    if selection.mode == "whole":
-        return (
-            f"the video ({duration_s:.1f} s) is not longer than target_duration "
-            f"({target_s:g} s): passed through as one clip"
-        )
-    lengths = [h.duration_s for h in found]
-    parts = []
-    if len(found) < num_clips:
-        parts.append(
-            f"asked for {num_clips}, found {len(found)}: the {duration_s:.1f} s video has room "
-            f"for only {len(found)} non-overlapping clip{'s' if len(found) != 1 else ''} of "
-            f"about {target_s:g} s"
-        )
-    else:
-        parts.append(f"{len(found)} clip{'s' if len(found) != 1 else ''} of about {target_s:g} s")
-    shortest, longest = f"{min(lengths, default=0):.1f}", f"{max(lengths, default=0):.1f}"
-    if lengths:
-        parts.append(
-            f"{shortest} s long" if shortest == longest else f"{shortest}-{longest} s long"
-        )
-    parts.extend(selection.notes)
-    parts.append(_basis(selection))
-    if selection.keywords and not selection.keywords_heard:
-        parts.append("no word of the prompt was heard, ranked by speech instead")
-    return "; ".join(parts)
-
-
-def _basis(selection: Selection) -> str:
-    if selection.mode == "scenes":
-        return "cut at scene changes, loudest first"
-    if selection.mode == "even":
-        return "split evenly, loudest first"
-    if selection.keywords:
-        return "ranked by match to the prompt, speech energy and scene cuts"
-    return "ranked by speech energy, whole sentences and scene cuts"

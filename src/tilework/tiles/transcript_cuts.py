@@ -26,7 +26,7 @@ a an and are as at be been but by can could did do does for from had has have he
 his how i if in into is it its just me more most my no not now of on one or our out over she so
 some than that the their them then there these they this those to too up us very was we were
 what when where which who why will with would you your about show find moment moments part clip
-clips video get got let
+clips video get got let best good great interesting highlight highlights top
 """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 _TERMINAL = re.compile(r"[.!?…][\"')\]]*$")

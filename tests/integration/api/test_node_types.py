@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tests.integration.api.conftest import Api
 from tests.integration.api.test_agents import GRAPH, TRIM, VIDEO_INPUT, assert_error
+from tests.support.semantic import require_semantic
 
 
 def test_lists_node_types_with_mosaic_ids(api: Api) -> None:
@@ -38,3 +41,17 @@ def test_agent_node_is_read_by_its_owner_only(api: Api) -> None:
 
 def test_node_types_need_a_key(api: Api) -> None:
     assert_error(api.client.get("/node_types"), 401, "invalid_api_key")
+
+
+CLIPS = "bcc5cb04-76b7-48e9-a344-0e8a29c19be0"
+
+
+def test_the_catalogue_says_which_prompt_ranking_clips_uses(make_api: Callable[..., Api]) -> None:
+    require_semantic()  # make venv installs the extra: auto means semantic
+    listed = {t["node_type_id"]: t for t in make_api().get("/node_types").json()["node_types"]}
+    ranking = listed[CLIPS]["features"]["prompt_ranking"]
+    assert ranking.startswith("semantic (sentence embeddings, all-MiniLM-L6-v2")
+    assert listed[TRIM]["features"] == {}
+    forced = make_api(prompt_ranking="bm25").get(f"/node_type/{CLIPS}").json()["node_type"]
+    assert forced["features"]["prompt_ranking"].startswith("bm25 (keywords; TILEWORK_PROMPT")
+    assert "params_schema" in forced

@@ -157,17 +157,21 @@ def test_the_prompt_ranks_the_volcano_sentence_first(
 ) -> None:
     (volcano,) = [w for w in transcript.words if "volcano" in w.text.lower()]
     timeline = source(module_settings, media["talking"])
-    result = run_clips(
-        module_settings, tmp_path, timeline, prompt="Volcanoes", num_clips=2, target_duration=4
-    )
-    assert [clip.name for clip in result.timelines] == ["clip 1", "clip 2"]
-    first, second = (clip_info(clip) for clip in result.timelines)
-    start, end = source_span(result.timelines[0])
-    assert start < volcano.start and volcano.end < end
-    assert "volcano" in first["text"].lower() and "volcano" in first["reason"]
-    assert (first["rank"], second["rank"]) == (1, 2) and first["score"] > second["score"]
-    assert "volcano" not in second["text"].lower()
-    assert result.status_message and "prompt" in result.status_message
+    for ranking in ("bm25", "auto"):  # auto: semantic (make venv installs the extra)
+        settings = module_settings.model_copy(update={"prompt_ranking": ranking})
+        result = run_clips(
+            settings, tmp_path, timeline, prompt="Volcanoes", num_clips=2, target_duration=4
+        )
+        # only one part of the video is about volcanoes: one clip, not an unrelated second one
+        assert [clip.name for clip in result.timelines] == ["clip 1"], ranking
+        first = clip_info(result.timelines[0])
+        start, end = source_span(result.timelines[0])
+        assert start < volcano.start and volcano.end < end
+        assert "volcano" in first["text"].lower() and first["rank"] == 1
+        reason = "volcano" if ranking == "bm25" else "about the prompt (similarity 0."
+        assert reason in first["reason"]
+        assert result.status_message and "asked for 2, found 1" in result.status_message
+        assert "matches the prompt" in result.status_message
     # the references carry the transcript and the (empty: one static shot) scene cuts
     reference = result.timelines[0].find_clips()[0].media_reference
     assert get_analysis(reference, "scene_cuts") == []
@@ -260,7 +264,7 @@ def test_a_run_makes_one_output_per_clip(
             {
                 "temp_ref_id": "clips",
                 "node_type_id": "bcc5cb04-76b7-48e9-a344-0e8a29c19be0",
-                "params_used": {"prompt": "volcano", "num_clips": 2, "target_duration": 5},
+                "params_used": {"prompt": "", "num_clips": 2, "target_duration": 5},
             },
         ],
         "connections": [{"source_temp_ref_id": "in", "target_temp_ref_id": "clips"}],
@@ -282,3 +286,39 @@ def test_a_run_makes_one_output_per_clip(
     nodes = client.get(f"/agent_run/{run_id}/nodes").json()["nodes"]
     (clips_node,) = [n for n in nodes if n["node_type"]["node_type_name"] == "Clips"]
     assert "2 clips" in clips_node["status_message"]
+
+
+def test_a_run_whose_prompt_matches_nothing_completes_with_no_output(
+    media: dict[str, Path], live_app: tuple[httpx.Client, Runtime]
+) -> None:
+    client, _ = live_app
+    graph = {
+        "nodes": [
+            {"temp_ref_id": "in", "node_type_id": "video-input"},
+            {
+                "temp_ref_id": "clips",
+                "node_type_id": "bcc5cb04-76b7-48e9-a344-0e8a29c19be0",
+                "params_used": {"prompt": "doctors treating patients in a hospital"},
+            },
+            {"temp_ref_id": "render", "node_type_id": "render"},
+        ],
+        "connections": [
+            {"source_temp_ref_id": "in", "target_temp_ref_id": "clips"},
+            {"source_temp_ref_id": "clips", "target_temp_ref_id": "render"},
+        ],
+    }
+    agent = client.post("/agent/create", json={"name": "nothing", "graph": graph})
+    assert agent.status_code == 200, agent.text
+    video_id = upload(client, media["talking"])
+    started = client.post(
+        f"/agent/{agent.json()['agent']['id']}/run", json={"video_ids": [video_id]}
+    )
+    run_id = started.json()["run_id"]
+    deadline = time.monotonic() + 90
+    while (run := client.get(f"/agent_run/{run_id}").json())["status"] == "running":
+        assert time.monotonic() < deadline, run
+        time.sleep(0.2)
+    assert run["status"] == "completed" and run["outputs"] == [], run
+    nodes = client.get(f"/agent_run/{run_id}/nodes").json()["nodes"]
+    (clips_node,) = [n for n in nodes if n["node_type"]["node_type_name"] == "Clips"]
+    assert clips_node["status_message"].startswith("no clips:"), clips_node

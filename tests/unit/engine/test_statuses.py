@@ -21,6 +21,8 @@ from tilework.engine.statuses import count_nodes, node_status, run_status
         ([], ["failed"], "blocked"),
         ([], ["blocked"], "blocked"),
         ([], ["cancelled"], "cancelled"),
+        ([], ["completed"], "completed"),  # upstream passed nothing on (Clips found nothing)
+        ([], ["completed", "failed"], "blocked"),
         (["completed", "cancelled"], ["completed"], "cancelled"),
         (["completed"], ["partial_complete"], "completed"),  # failed items never arrived
     ],

@@ -9,7 +9,8 @@ from pydantic import ValidationError as PydanticError
 
 from tilework.analysis.energy import FLOOR_DB, Loudness
 from tilework.tiles.clips import CLIPS_TYPE_ID, ClipsParams, ClipsTile
-from tilework.tiles.highlights import Signals, describe, select_highlights, tolerance
+from tilework.tiles.clips_status import describe
+from tilework.tiles.highlights import Signals, select_highlights, tolerance
 from tilework.tiles.transcript_cuts import TimedWord, keywords, normalise, phrases, sentences
 
 WORD_S = 0.4  # each synthetic word lasts 0.4 s, words 0.1 s apart, sentences 1 s apart
@@ -197,13 +198,14 @@ def test_no_speech_follows_scene_cuts_or_splits_evenly() -> None:
     assert "no speech was found" in message and "split evenly" in message
 
 
-def test_a_prompt_nobody_said_is_reported() -> None:
+def test_a_prompt_nobody_said_gives_no_clip_and_says_so() -> None:
     words = talk(*STORY)
     duration = words[-1].end + 1.0
     picked = select_highlights(words, Signals(duration), prompt="giraffe", num_clips=1, target_s=5)
-    assert picked.highlights and not picked.keywords_heard
+    assert picked.highlights == [] and not picked.keywords_heard
     message = describe(picked, num_clips=1, target_s=5, duration_s=duration)
-    assert "no word of the prompt was heard" in message
+    assert message.startswith("no clips: no word of the prompt was heard")
+    assert "tilework[semantic]" in message
 
 
 def test_clips_params_and_identity() -> None:

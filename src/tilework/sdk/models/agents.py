@@ -21,6 +21,8 @@ class NodeType(Answer):
     docs_url: str | None = None
     params_docs_url: str | None = None
     slug: str | None = None  # [ext] the short name agent YAML files use
+    # [ext] what the server's install offers for the tile, e.g. Clips' "prompt_ranking"
+    features: dict[str, str] = Field(default_factory=dict)
 
 
 class NodeTypeDetail(NodeType):
