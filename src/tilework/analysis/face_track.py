@@ -10,13 +10,17 @@ new ones; consecutive missing chunks are decoded in one pass after one seek.
 **What is looked at per sample** (see ``analysis/faces.py`` for the detector and
 ``analysis/face_tiles.py`` for the tiles), cheapest first:
 
-1. While a small face found in the tiles is being followed, only the one tile around where it
-   was (``Layout.around``): one network input per sample.
-2. Otherwise the whole picture (one input); a face found there is the largest one.
+1. While a small face found in the tiles is being followed: the one tile around where it was
+   (``Layout.around``), one network input; the whole picture too once a second
+   (``WHOLE_FOLLOWING_S``), in case a larger face came in; and every tile every
+   ``RESCAN_FOLLOWING_S``, for a larger small face elsewhere. Losing the face means a search.
+2. Otherwise (a search) the whole picture, one input; a face found there is the largest one.
 3. If the whole picture has none, every tile, but at most once every ``scan_every`` seconds
-   (1-2 s, from the number of tiles: ``SCAN_BUDGET`` inputs a second) and at once when a
-   followed face is lost; the samples in between find nothing and the crop path bridges them.
-   A scan is also due while following, so a larger face elsewhere is not missed for long.
+   (1-2 s, from the number of tiles: ``SCAN_BUDGET`` inputs a second) unless a followed face
+   was just lost; the samples in between find nothing and the crop path bridges them.
+
+At 720p a followed 55 px face costs about 1.5 network inputs a sample; a face large enough to
+be seen whole, one (as whole-picture detection alone did).
 
 Frames are decoded with ``cv2.VideoCapture`` (every frame grabbed, only the sampled ones
 converted), so no picture data crosses a pipe. Times are source seconds, boxes fractions of the
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from tilework.analysis.cache import AnalysisCache
-from tilework.analysis.face_tiles import Layout, Window, tile_layout
+from tilework.analysis.face_tiles import Layout, tile_layout
 from tilework.analysis.faces import (
     SAMPLE_HZ,
     Detector,
@@ -52,8 +56,10 @@ from tilework.workers.port import JobContext
 CACHE_KIND = "faces"
 CACHE_VERSION = "2"
 CHUNK_S = 5.0  # the unit of analysis and of caching, in source seconds
-SCAN_BUDGET = 8.0  # tile inputs a second spent on scans for faces not yet followed
-SCAN_EVERY_S = (1.0, 2.0)  # bounds of the time between two tile scans
+SCAN_BUDGET = 8.0  # tile inputs a second spent on scans while no face is followed
+SCAN_EVERY_S = (1.0, 2.0)  # bounds of the time between two such scans
+RESCAN_FOLLOWING_S = 5.0  # a full scan while following a face, for a larger one elsewhere
+WHOLE_FOLLOWING_S = 1.0  # the whole picture while following, for a large face coming in
 Range = tuple[float, float]
 
 
@@ -75,26 +81,20 @@ def analyze_faces(
     found = detector()
     store = AnalysisCache(settings.analysis_cache_dir)
     version = cache_version(found.kind)
-    wanted = list(ranges) if ranges is not None else None
-    chunks = chunks_of(wanted) if wanted is not None else None
-    stored = {i: store.get(path, CACHE_KIND, version, part=str(i)) for i in chunks or []}
-    missing = [i for i in chunks or [] if stored[i] is None]
-    if chunks is None or missing:
+    chunks = chunks_of([(0.0, _duration(path))] if ranges is None else ranges)
+    stored = {i: store.get(path, CACHE_KIND, version, part=str(i)) for i in chunks}
+    missing = [i for i in chunks if stored[i] is None]
+    if missing:
+        progress = _Progress(len(missing), on_progress)
         with _capture(path) as capture:
-            if chunks is None:
-                chunks = list(range(math.ceil(_duration(capture) / CHUNK_S)))
-                stored = {i: store.get(path, CACHE_KIND, version, part=str(i)) for i in chunks}
-                missing = [i for i in chunks if stored[i] is None]
-            progress = _Progress(len(missing), on_progress)
             for run in consecutive(missing):
                 for index, chunk in _analyse_run(capture, found, run, job, progress).items():
                     store.put(path, CACHE_KIND, version, chunk, part=str(index))
                     stored[index] = chunk
-            if missing and on_progress is not None:
-                on_progress(1.0, 0.0)
-    track = _joined(found.kind, [stored[i] for i in chunks])
-    track.ranges = [] if wanted is None else _spans(chunks)
-    return track
+        if on_progress is not None:
+            on_progress(1.0, 0.0)
+    spans = [] if ranges is None else _spans(chunks)
+    return _joined(found.kind, [stored[i] for i in chunks], spans)
 
 
 def chunks_of(ranges: Iterable[Range]) -> list[int]:
@@ -123,14 +123,19 @@ def _spans(chunks: list[int]) -> list[Range]:
     return [(run[0] * CHUNK_S, (run[-1] + 1) * CHUNK_S) for run in consecutive(chunks)]
 
 
-def _joined(kind: Detector, chunks: list[Any]) -> FaceTrack:
+def _joined(kind: Detector, chunks: list[Any], spans: list[Range]) -> FaceTrack:
     samples = [FaceSample.model_validate(s) for chunk in chunks for s in chunk["samples"]]
     sizes = [(chunk["width"], chunk["height"]) for chunk in chunks if chunk["width"]]
     width, height = sizes[0] if sizes else (0, 0)
     if not samples:
         raise MediaError("no video frames to look for faces in")
     return FaceTrack(
-        detector=kind, sample_hz=SAMPLE_HZ, width=width, height=height, samples=samples
+        detector=kind,
+        sample_hz=SAMPLE_HZ,
+        width=width,
+        height=height,
+        samples=samples,
+        ranges=spans,
     )
 
 
@@ -147,11 +152,13 @@ def _capture(path: Path) -> Iterator[Any]:
         capture.release()
 
 
-def _duration(capture: Any) -> float:
+def _duration(path: Path) -> float:
+    """The video's length from its container (frame count over rate)."""
     import cv2
 
-    fps = float(capture.get(cv2.CAP_PROP_FPS)) or 25.0
-    return max(1.0, float(capture.get(cv2.CAP_PROP_FRAME_COUNT))) / fps
+    with _capture(path) as capture:
+        fps = float(capture.get(cv2.CAP_PROP_FPS)) or 25.0
+        return max(1.0, float(capture.get(cv2.CAP_PROP_FRAME_COUNT))) / fps
 
 
 class _Progress:
@@ -224,31 +231,52 @@ class _Scanner:
         self.scan_every = min(high, max(low, tiles / SCAN_BUDGET))
         self.followed: FaceBox | None = None  # a face only the tiles found, at the last sample
         self.last_scan: float | None = None
+        self.last_whole: float | None = None
 
     def faces_at(self, image: np.ndarray, t: float) -> list[FaceBox]:
         layout = self.layout
         if layout is None or not layout.tiles:
             return self.found.detect(image)
-        if self.followed is not None and not self._scan_due(t):
-            near = self.found.detect_in(image, [self._around(layout, self.followed)])
-            if near:
-                self.followed = near[0]
-                return near
-        whole = self.found.detect_in(image, [layout.whole])
-        if whole:
-            self.followed = None
-            return whole
-        if self.followed is None and not self._scan_due(t):
+        if self.followed is not None and not _due(t, self.last_scan, RESCAN_FOLLOWING_S):
+            return self._follow(image, t, layout, self.followed)
+        return self._search(image, t, layout, lost=False)
+
+    def _follow(self, image: np.ndarray, t: float, layout: Layout, face: FaceBox) -> list[FaceBox]:
+        """The followed face, looked for in one window around where it was; now and then the
+        whole picture first, in case a larger face came in."""
+        if _due(t, self.last_whole, WHOLE_FOLLOWING_S):
+            whole = self._whole(image, t, layout)
+            if whole:
+                return whole
+        width, height = layout.width, layout.height
+        window = layout.around(face.center_x * width, face.center_y * height, face.w * width)
+        near = self.found.detect_in(image, [window])
+        if near:
+            self.followed = near[0]
+            return near
+        return self._search(image, t, layout, lost=True)
+
+    def _search(self, image: np.ndarray, t: float, layout: Layout, lost: bool) -> list[FaceBox]:
+        """The whole picture, then (when a scan is due, or the followed face was lost) the
+        tiles."""
+        if self.last_whole != t:
+            whole = self._whole(image, t, layout)
+            if whole:
+                return whole
+        if not lost and not _due(t, self.last_scan, self.scan_every):
             return []  # the crop path bridges the samples between scans
         self.last_scan = t
         tiled = self.found.detect_in(image, layout.tiles)
         self.followed = tiled[0] if tiled else None
         return tiled
 
-    def _scan_due(self, t: float) -> bool:
-        return self.last_scan is None or t - self.last_scan >= self.scan_every - 1e-6
+    def _whole(self, image: np.ndarray, t: float, layout: Layout) -> list[FaceBox]:
+        self.last_whole = t
+        whole = self.found.detect_in(image, [layout.whole])
+        if whole:
+            self.followed = None  # a face seen whole is larger than any only the tiles see
+        return whole
 
-    @staticmethod
-    def _around(layout: Layout, face: FaceBox) -> Window:
-        width, height = layout.width, layout.height
-        return layout.around(face.center_x * width, face.center_y * height, face.w * width)
+
+def _due(t: float, last: float | None, every: float) -> bool:
+    return last is None or t - last >= every - 1e-6

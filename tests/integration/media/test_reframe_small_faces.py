@@ -54,7 +54,8 @@ def test_the_face_is_in_the_middle_third_of_the_reframe(
     center = face_center(place, size, face_px)
     source = make_still_face_clip(tmp_path / "source.mp4", size, face_px, center, seconds=SECONDS)
     runner = FFmpegRunner(settings)
-    tl = source_timeline(source, probe(runner, source), start_ms=None, end_ms=None, name="in")
+    info = probe(runner, source, decode_check=False)  # ffmpeg just wrote it
+    tl = source_timeline(source, info, start_ms=None, end_ms=None, name="in")
     tile = ReframeTile()
     result = tile.run(tile_context(settings, tmp_path), tile.parse_params({}), tl)
     assert result.warning is None, result.warning
