@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import clips_ranking, render_fused, run_latency, webhook_throughput
+from bench import clips_ranking, reframe_talk, render_fused, run_latency, webhook_throughput
 
 
 def main() -> int:
@@ -10,6 +10,7 @@ def main() -> int:
     render_fused.main()
     webhook_throughput.main()
     clips_ranking.main()
+    reframe_talk.main()
     return 0
 
 

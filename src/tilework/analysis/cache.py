@@ -1,9 +1,11 @@
 """A JSON cache of analysis results keyed by the analysed file's content hash.
 
-The key is ``sha256(file) + kind + version``: renaming or re-uploading the same bytes hits the
-cache, editing the file misses it, and bumping ``version`` when an analysis changes invalidates
-old answers. Entries are written to a temporary file and renamed, so a crash never leaves a
-half-written entry and concurrent workers computing the same answer just overwrite each other.
+The key is ``sha256(file) + kind + version`` (+ ``part`` for analyses stored in pieces, such as
+the faces of one chunk of the source's time line): renaming or re-uploading the same bytes hits
+the cache, editing the file misses it, and bumping ``version`` when an analysis changes
+invalidates old answers. Entries are written to a temporary file and renamed, so a crash never
+leaves a half-written entry and concurrent workers computing the same answer just overwrite each
+other.
 """
 
 from __future__ import annotations
@@ -43,19 +45,20 @@ class AnalysisCache:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def entry_path(self, path: Path, kind: str, version: str) -> Path:
+    def entry_path(self, path: Path, kind: str, version: str, part: str | None = None) -> Path:
         digest = content_hash(path)
-        return self.root / digest[:2] / f"{digest}.{kind}.{version}.json"
+        piece = f".{part}" if part is not None else ""
+        return self.root / digest[:2] / f"{digest}.{kind}.{version}{piece}.json"
 
-    def get(self, path: Path, kind: str, version: str) -> Any | None:
-        entry = self.entry_path(path, kind, version)
+    def get(self, path: Path, kind: str, version: str, part: str | None = None) -> Any | None:
+        entry = self.entry_path(path, kind, version, part)
         try:
             return json.loads(entry.read_text(encoding="utf-8"))
         except (FileNotFoundError, json.JSONDecodeError):
             return None
 
-    def put(self, path: Path, kind: str, version: str, value: Any) -> None:
-        entry = self.entry_path(path, kind, version)
+    def put(self, path: Path, kind: str, version: str, value: Any, part: str | None = None) -> None:
+        entry = self.entry_path(path, kind, version, part)
         entry.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

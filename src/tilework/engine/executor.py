@@ -141,7 +141,7 @@ def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
     moved = {s.files.video: ctx.blobs.path(s.video_key) for s in stored}
     return Outcome(
         timelines=[timeline_to_json(relink(t, moved)) for t in result.timelines],
-        status_message=result.status_message,
+        status_message=result.note(),
         renders=stored,
     )
 

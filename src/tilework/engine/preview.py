@@ -112,7 +112,7 @@ def preview_agent(
             else:
                 results = [tile.run(ctx, params, timeline) for timeline in inputs]
                 items[node.original_node_id] = [tl for r in results for tl in r.timelines]
-                message = "; ".join(r.status_message or "" for r in results if r.status_message)
+                message = "; ".join(note for r in results if (note := r.note()))
             if on_step is not None:
                 on_step(node.original_node_id, len(items[node.original_node_id]), message)
     finally:

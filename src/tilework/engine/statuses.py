@@ -12,12 +12,17 @@ Node status from its tasks and its upstream nodes:
 ``node_status_counts`` buckets (documented in docs/api.md): ``completed`` = completed +
 partial_complete; ``failed`` = failed; ``in_progress`` = every other node (not_started, queued,
 running, blocked, cancelled), so the three always add up to the number of nodes.
+
+A node's status message, when no status rule sets one, is its items' notes (``node_note``): the
+first item's, unless an item warns (``TileResult.warning``), then the first warning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from tilework.tiles.base import WARNING_PREFIX
 
 RUN_RUNNING = "running"
 RUN_TERMINAL = frozenset({"completed", "partial_complete", "failed", "cancelled"})
@@ -81,3 +86,14 @@ def run_status(node_statuses: Iterable[str], outputs_produced: int) -> str | Non
     if all(s == "completed" for s in statuses):
         return "completed"
     return "partial_complete" if outputs_produced else "failed"
+
+
+def node_note(notes: Iterable[str]) -> str | None:
+    """A node's status message from its items' notes, in item order: the first warning (with
+    how many more items warn), else the first note."""
+    ordered = [note for note in notes if note]
+    warnings = [note for note in ordered if note.startswith(WARNING_PREFIX)]
+    if not warnings:
+        return ordered[0] if ordered else None
+    more = len(warnings) - 1
+    return warnings[0] + (f" (and {more} more item(s) with a warning)" if more else "")

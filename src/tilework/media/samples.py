@@ -108,6 +108,31 @@ class TalkingClip:
     face_center_x: float | None  # fraction of the width where the face is centred, if any
 
 
+# The face in scikit-image's astronaut.png (512x512) as OpenCV's Haar cascade boxes it at full
+# resolution (an independent detector): left, top, width, height in pixels of the photo.
+ASTRONAUT_SIDE = 512
+ASTRONAUT_FACE_BOX = (177, 66, 95, 95)
+
+
+@dataclass(frozen=True)
+class FacePlacement:
+    """The astronaut photo scaled to ``side`` px and overlaid with its top-left at (x, y)."""
+
+    side: int
+    x: int
+    y: int
+
+
+def place_astronaut(face_px: float, center_x: float, center_y: float) -> FacePlacement:
+    """Where to put the photo so that its face is ``face_px`` wide, centred at (x, y) pixels."""
+    left, top, width, height = ASTRONAUT_FACE_BOX
+    side = max(2, round(face_px * ASTRONAUT_SIDE / width) // 2 * 2)
+    scale = side / ASTRONAUT_SIDE
+    x = round(center_x - (left + width / 2) * scale)
+    y = round(center_y - (top + height / 2) * scale)
+    return FacePlacement(side, x, y)
+
+
 def astronaut_png() -> Path | None:
     """scikit-image's bundled astronaut photo (a real face), if scikit-image is installed."""
     try:

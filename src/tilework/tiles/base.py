@@ -64,12 +64,25 @@ class RenderedFiles:
     extra_files: dict[str, Path] = field(default_factory=dict)
 
 
+WARNING_PREFIX = "warning: "
+
+
 @dataclass
 class TileResult:
     timelines: list[otio.schema.Timeline]
     status_message: str | None = None
     rendered: RenderedFiles | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the user must be told: the tile did its work, but not all of it as asked (Reframe
+    # found no face in a cut). It leads the item's note, and the node's status message shows it
+    # even when the item is not the node's first (engine/statuses.py, ``node_note``).
+    warning: str | None = None
+
+    def note(self) -> str | None:
+        """The item's status message: the warning first (marked ``WARNING_PREFIX``), then the
+        tile's status message."""
+        warning = f"{WARNING_PREFIX}{self.warning}" if self.warning else None
+        return "; ".join(part for part in (warning, self.status_message) if part) or None
 
 
 class Tile(ABC):

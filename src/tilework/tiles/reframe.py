@@ -1,10 +1,12 @@
 """Reframe: change the picture's shape (9:16 for Shorts/Reels/TikTok) by following the main face.
 
-Per source, faces are found at about 5 Hz (``analysis/faces.py``, cached by content hash) and the
-track is stored on the media references (``"faces"``). Per clip, a smoothed crop path in source
-seconds and pixels (``tiles/reframe_path.py``) goes into ``clip.metadata["tilework"]["reframe"]``
-and the output frame into ``timeline.metadata["tilework"]["render"]``. Nothing is encoded here:
-the render's reframe fitter (``media/passes/reframe.py``) crops along the path.
+Per source, faces are found at 5 Hz over the stretches its cuts use, not the whole file
+(``analysis/face_track.py``, cached by content hash in chunks), and the track is stored on the
+media references (``"faces"``). Per clip, a smoothed crop path in source seconds and pixels
+(``tiles/reframe_path.py``) goes into ``clip.metadata["tilework"]["reframe"]`` and the output
+frame into ``timeline.metadata["tilework"]["render"]``. Nothing is encoded here: the render's
+reframe fitter (``media/passes/reframe.py``) crops along the path. A cut in which no face was
+found is cropped in the centre, and the result's ``warning`` says which.
 
 With ``zoom_out`` the whole picture is kept, fitted into the new shape over a blurred copy of
 itself (or black), and no face detection runs.
@@ -18,7 +20,8 @@ from typing import Any, Literal
 import opentimelineio as otio
 from pydantic import Field
 
-from tilework.analysis.faces import FaceTrack, analyze_faces
+from tilework.analysis.face_track import analyze_faces
+from tilework.analysis.faces import FaceTrack
 from tilework.errors import ValidationError
 from tilework.media.passes.reframe import REFRAME_KEY, ReframeData
 from tilework.media.probe import MediaInfo
@@ -26,17 +29,19 @@ from tilework.media.timeline import NAMESPACE, media_info_of, plain, video_track
 from tilework.tiles.base import Tile, TileContext, TileParams, TileResult
 from tilework.tiles.reframe_path import (
     PathSettings,
-    crop_path,
+    SpanPath,
     crop_size,
-    cut_path,
+    cut_of,
     fit_size,
     parse_shape,
     same_shape,
+    span_paths,
 )
 from tilework.tiles.sources import set_analysis, source_references
 
 REFRAME_TYPE_ID = "e3a6d6d2-a1c7-4892-8f97-c04cfac5ad03"
 FACES_KEY = "faces"
+LISTED_CUTS = 3  # faceless cuts named in the warning; more are counted
 Shape = Literal["9:16", "1:1", "16:9", "4:5"]
 
 
@@ -75,6 +80,7 @@ def _compact_track(track: FaceTrack) -> dict[str, Any]:
         "sample_hz": track.sample_hz,
         "width": track.width,
         "height": track.height,
+        "ranges": [list(span) for span in track.ranges],  # analysed source seconds
         "samples": samples,  # [t, x, y, w, h, score], fractions of the frame; [t] = no face
     }
 
@@ -110,8 +116,9 @@ class _Plan:
         self.reframed = 0
         self.unchanged = 0
         self.cleared = False  # an earlier reframe was removed from a clip already in shape
-        self.face_hits = 0
+        self.face_hits = 0  # samples inside the cuts with a face
         self.face_samples = 0
+        self.faceless: list[str] = []  # the cuts with no face at all: "12.0-42.0 s of talk.mp4"
 
     def output_size(self, info: MediaInfo) -> tuple[int, int]:
         if self.params.zoom_out:
@@ -155,10 +162,10 @@ class ReframeTile(Tile):
         assert isinstance(params, ReframeParams)
         edited = timeline.deepcopy()
         plan = _Plan(params)
-        paths = self._paths(ctx, plan, list(source_references(edited)))
-        for item in video_track(edited) or []:
-            if isinstance(item, otio.schema.Clip):  # the picture's clips; A1 is sound only
-                self._reframe_clip(plan, item, paths)
+        clips = [item for item in video_track(edited) or [] if isinstance(item, otio.schema.Clip)]
+        faces = self._faces(ctx, plan, list(source_references(edited)), clips)
+        for clip in clips:  # the picture's clips; A1 is sound only
+            self._reframe_clip(plan, clip, faces)
         ctx.progress(1.0, 0.0)
         if plan.reframed == 0 and plan.unchanged == 0:
             raise ValidationError("reframe: the timeline has no video picture to reframe")
@@ -167,41 +174,44 @@ class ReframeTile(Tile):
                 _set_render_frame(edited, None)  # the earlier reframe's frame goes with it
             return TileResult(timelines=[edited], status_message=self._unchanged_message(plan))
         _set_render_frame(edited, plan.frame)
-        return TileResult(timelines=[edited], status_message=self._message(plan))
+        return TileResult(
+            timelines=[edited], status_message=self._message(plan), warning=self._warning(plan)
+        )
 
-    def _paths(
+    def _faces(
         self,
         ctx: TileContext,
         plan: _Plan,
         sources: list[tuple[Path, MediaInfo, list[otio.schema.ExternalReference]]],
-    ) -> dict[str, list[tuple[float, float, float]]]:
-        """The whole-source crop path of every source that needs cropping (by URL)."""
-        paths: dict[str, list[tuple[float, float, float]]] = {}
+        clips: list[otio.schema.Clip],
+    ) -> dict[str, _SourceFaces]:
+        """The face track and crop paths of every source that needs cropping (by URL), over
+        the source ranges of the clips that show it."""
+        ranges = _ranges_by_url(clips)
+        found: dict[str, _SourceFaces] = {}
         for index, (path, info, references) in enumerate(sources):
-            if info.width <= 0 or info.height <= 0:
-                continue  # no picture to reframe (its clips are left as they are)
+            url = references[0].target_url
+            if info.width <= 0 or info.height <= 0 or url not in ranges:
+                continue  # no picture to reframe, or no clip of the picture track shows it
             if plan.params.zoom_out or same_shape(info.width, info.height, plan.aspect):
                 continue
 
             def progress(fraction: float, _eta: float | None, base: int = index) -> None:
                 ctx.progress(min(0.99, (base + fraction) / len(sources)), None)
 
-            track = analyze_faces(ctx.settings, path, job=ctx.job, on_progress=progress)
+            track = analyze_faces(
+                ctx.settings, path, ranges=ranges[url], job=ctx.job, on_progress=progress
+            )
             for reference in references:
                 set_analysis(reference, FACES_KEY, _compact_track(track))
-            plan.face_hits += track.hits
-            plan.face_samples += len(track.samples)
             crop = crop_size(info.width, info.height, plan.aspect)
             settings = PathSettings(smoothing_s=plan.params.smoothing)
-            paths[references[0].target_url] = crop_path(
-                track, info.width, info.height, crop, settings
-            )
-        return paths
+            spans = span_paths(track, info.width, info.height, crop, settings)
+            found[url] = _SourceFaces(path.name, track, spans)
+        return found
 
     @staticmethod
-    def _reframe_clip(
-        plan: _Plan, clip: otio.schema.Clip, paths: dict[str, list[tuple[float, float, float]]]
-    ) -> None:
+    def _reframe_clip(plan: _Plan, clip: otio.schema.Clip, faces: dict[str, _SourceFaces]) -> None:
         reference = clip.media_reference
         if not isinstance(reference, otio.schema.ExternalReference):
             return
@@ -213,12 +223,14 @@ class ReframeTile(Tile):
             plan.cleared |= _clear_clip_reframe(clip)  # an earlier reframe no longer applies
             return
         start, end = _clip_range(clip)
-        full_path = paths.get(reference.target_url, [])
-        points = cut_path(full_path, start, end) if full_path else []
+        source = faces.get(reference.target_url)
+        points = cut_of(source.spans, start, end) if source is not None else []
         _set_clip_reframe(clip, plan.data_for(info, points))
         plan.reframed += 1
         if plan.frame is None:
             plan.frame = plan.output_size(info)
+        if source is not None:
+            source.count_cut(plan, start, end)
 
     @staticmethod
     def _message(plan: _Plan) -> str:
@@ -238,6 +250,43 @@ class ReframeTile(Tile):
     @staticmethod
     def _unchanged_message(plan: _Plan) -> str:
         return f"the video is already {plan.params.shape}: passed through unchanged"
+
+    @staticmethod
+    def _warning(plan: _Plan) -> str | None:
+        if not plan.faceless:
+            return None
+        named = ", ".join(plan.faceless[:LISTED_CUTS])
+        more = len(plan.faceless) - LISTED_CUTS
+        named += f" and {more} more" if more > 0 else ""
+        return f"no face found in {len(plan.faceless)} of {plan.reframed} cut(s) ({named}): " + (
+            "cropped in the centre"
+        )
+
+
+class _SourceFaces:
+    """One source's face track and crop paths, and the count of faces in each cut of it."""
+
+    def __init__(self, name: str, track: FaceTrack, spans: list[SpanPath]) -> None:
+        self.name = name
+        self.track = track
+        self.spans = spans
+
+    def count_cut(self, plan: _Plan, start: float, end: float) -> None:
+        inside = [sample for sample in self.track.samples if start <= sample.t <= end]
+        hits = sum(1 for sample in inside if sample.faces)
+        plan.face_hits += hits
+        plan.face_samples += len(inside)
+        if inside and hits == 0:
+            plan.faceless.append(f"{start:.1f}-{end:.1f} s of {self.name}")
+
+
+def _ranges_by_url(clips: list[otio.schema.Clip]) -> dict[str, list[tuple[float, float]]]:
+    """The source ranges (seconds) each source's clips use."""
+    ranges: dict[str, list[tuple[float, float]]] = {}
+    for clip in clips:
+        if isinstance(clip.media_reference, otio.schema.ExternalReference):
+            ranges.setdefault(clip.media_reference.target_url, []).append(_clip_range(clip))
+    return ranges
 
 
 def _set_render_frame(tl: otio.schema.Timeline, frame: tuple[int, int] | None) -> None:

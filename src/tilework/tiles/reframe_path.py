@@ -16,6 +16,10 @@ How the path is made, per source:
    zero-phase, so the crop does not lag behind a walking subject, and eases in and out.
 6. Clamped to the picture, then **simplified** to the fewest points that stay within
    ``TOLERANCE_PX`` of the smooth path (a still face gives two points).
+
+A track analysed over several stretches of the source (Reframe analyses only its cuts) gets one
+path per stretch (``span_paths``), and each cut is cut from the path of its stretch
+(``cut_of``), so the filters never average across time that was not looked at.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from tilework.analysis.faces import FaceBox, FaceTrack
+from tilework.analysis.faces import FaceBox, FaceSample, FaceTrack
 
 MAX_GAP_S = 1.5
 MEDIAN_SAMPLES = 5
@@ -35,6 +39,7 @@ DEAD_ZONE = 0.05  # fraction of the crop's free side
 TOLERANCE_PX = 1.0
 CONTINUITY_BONUS = 2.0  # a face near the last pick counts as this many times larger
 SHAPE_TOLERANCE = 0.01  # sources within 1% of the target aspect are left alone
+SPAN_GAP_S = 1.0  # samples further apart than this belong to different analysed stretches
 
 Point = tuple[float, float, float]  # (source seconds, crop x, crop y): top-left, source pixels
 
@@ -236,3 +241,40 @@ def cut_path(points: list[Point], start_s: float, end_s: float) -> list[Point]:
     first = (round(start_s, 3), round(x0, 1), round(y0, 1))
     last = (round(end_s, 3), round(x1, 1), round(y1, 1))
     return [first, *inside, last]
+
+
+@dataclass(frozen=True)
+class SpanPath:
+    """The crop path over one analysed stretch of the source."""
+
+    start: float
+    end: float
+    points: list[Point]
+
+
+def span_paths(
+    track: FaceTrack, width: int, height: int, crop: tuple[int, int], settings: PathSettings
+) -> list[SpanPath]:
+    """One crop path per run of samples without a gap longer than ``SPAN_GAP_S``."""
+    runs: list[list[FaceSample]] = []
+    for sample in track.samples:
+        if runs and sample.t - runs[-1][-1].t <= SPAN_GAP_S:
+            runs[-1].append(sample)
+        else:
+            runs.append([sample])
+    return [
+        SpanPath(
+            run[0].t,
+            run[-1].t,
+            crop_path(track.model_copy(update={"samples": run}), width, height, crop, settings),
+        )
+        for run in runs
+    ]
+
+
+def cut_of(spans: list[SpanPath], start_s: float, end_s: float) -> list[Point]:
+    """The path of a cut: from the stretch that overlaps it most (``[]`` with no stretch)."""
+    if not spans:
+        return []
+    best = max(spans, key=lambda span: min(span.end, end_s) - max(span.start, start_s))
+    return cut_path(best.points, start_s, end_s)

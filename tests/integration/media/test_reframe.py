@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import cv2
@@ -13,10 +14,18 @@ from tests.support.frames import frame_at, make_moving_face_clip
 from tests.support.media import ffprobe, requires_ffmpeg, stream, tile_context
 from tilework.analysis.faces import detect_faces
 from tilework.config import Settings
+from tilework.media.cuts import replace_video_items, split_clip
 from tilework.media.probe import probe
 from tilework.media.runner import FFmpegRunner
-from tilework.media.samples import make_talking_clip
-from tilework.media.timeline import clip_segments, plain, render_hints, source_timeline, trim
+from tilework.media.samples import astronaut_png, make_talking_clip, place_astronaut
+from tilework.media.timeline import (
+    clip_segments,
+    plain,
+    render_hints,
+    source_timeline,
+    trim,
+    video_track,
+)
 from tilework.tiles.reframe import ReframeTile
 from tilework.tiles.render import RenderParams, render_timeline
 
@@ -78,6 +87,51 @@ def test_the_face_stays_in_the_central_third_of_a_9_16_reframe(
         assert 1 / 3 < share < 2 / 3, f"face at {share:.2f} of the width at {at_s} s"
     if clip == "talking":  # the face is off-centre: a centre crop would have lost it
         assert face_share_x(frame_at(source, 1.0)) > 0.7
+
+
+def make_late_face_clip(out: Path) -> Path:
+    """12 s of 640x360 at 25 fps: an empty stage, then from 10 s a 60 px face at 80% across."""
+    photo = astronaut_png()
+    assert photo is not None
+    place = place_astronaut(60, 0.8 * 640, 150)
+    graph = (
+        f"[1:v]scale={place.side}:{place.side}[f];[0:v][f]overlay=x={place.x}:y={place.y}"
+        ":enable='gte(t,10)':shortest=1,format=yuv420p"
+    )
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-y", "-f", "lavfi"),
+            *("-i", "color=c=0x203040:size=640x360:rate=25:duration=12"),
+            *("-loop", "1", "-i", str(photo), "-filter_complex", graph),
+            *("-c:v", "libx264", "-preset", "ultrafast", "-g", "25", str(out)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def test_only_the_cuts_are_analysed_and_a_cut_without_a_face_is_reported(
+    settings: Settings, runner: FFmpegRunner, tmp_path: Path
+) -> None:
+    source = make_late_face_clip(tmp_path / "late.mp4")
+    tl = source_timeline(source, probe(runner, source), start_ms=None, end_ms=None, name="in")
+    (whole,) = list(video_track(tl) or [])
+    replace_video_items(tl, split_clip(whole, [(5, 45), (255, 295)]))  # 0.2-1.8 s, 10.2-11.8 s
+    tile = ReframeTile()
+    result = tile.run(tile_context(settings, tmp_path), tile.parse_params({}), tl)
+    assert result.warning == (
+        "no face found in 1 of 2 cut(s) (0.2-1.8 s of late.mp4): cropped in the centre"
+    )
+    assert result.note() is not None and result.note().startswith("warning: no face found")
+    empty, framed = clip_segments(result.timelines[0])
+    faces = empty.reference_metadata["faces"]
+    assert faces["ranges"] == [[0.0, 5.0], [10.0, 15.0]]  # 5-10 s was never decoded
+    assert {round(s[0]) for s in faces["samples"]} <= {*range(6), *range(10, 13)}
+    centre_x = (640 - 202) / 2
+    assert {x for _, x, _ in empty.clip_metadata["reframe"]["points"]} == {centre_x}
+    followed = {x for _, x, _ in framed.clip_metadata["reframe"]["points"]}
+    assert all(abs(x + 101 - 0.8 * 640) < 12 for x in followed)
 
 
 def test_a_clip_without_a_face_gets_the_centre_crop(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tilework.engine.statuses import count_nodes, node_status, run_status
+from tilework.engine.statuses import count_nodes, node_note, node_status, run_status
+from tilework.tiles.base import TileResult
 
 
 @pytest.mark.parametrize(
@@ -53,3 +54,21 @@ def test_counts_cover_every_node() -> None:
 )
 def test_run_status(nodes: list[str], outputs: int, expected: str | None) -> None:
     assert run_status(nodes, outputs) == expected
+
+
+def test_a_tile_warning_leads_the_item_note() -> None:
+    assert TileResult([], status_message="cropped").note() == "cropped"
+    warned = TileResult([], status_message="cropped", warning="no face found")
+    assert warned.note() == "warning: no face found; cropped"
+    assert TileResult([], warning="no face found").note() == "warning: no face found"
+    assert TileResult([]).note() is None
+
+
+def test_the_node_note_is_the_first_item_s_unless_an_item_warns() -> None:
+    assert node_note([]) is None
+    assert node_note(["cropped 1", "cropped 2"]) == "cropped 1"
+    assert node_note(["cropped 1", "warning: no face; cropped 2"]) == "warning: no face; cropped 2"
+    assert (
+        node_note(["warning: a", "fine", "warning: b", "warning: c"])
+        == "warning: a (and 2 more item(s) with a warning)"
+    )

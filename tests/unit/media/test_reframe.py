@@ -34,11 +34,13 @@ from tilework.tiles.reframe_path import (
     PathSettings,
     crop_path,
     crop_size,
+    cut_of,
     cut_path,
     fit_size,
     parse_shape,
     same_shape,
     simplify,
+    span_paths,
     value_at,
 )
 
@@ -148,6 +150,20 @@ def test_simplify_keeps_corners_and_drops_straight_runs() -> None:
 def test_cut_path_adds_exact_end_points() -> None:
     points = [(0.0, 0.0, 0.0), (10.0, 100.0, 0.0)]
     assert cut_path(points, 2.0, 4.0) == [(2.0, 20.0, 0.0), (4.0, 40.0, 0.0)]
+
+
+def test_each_analysed_stretch_gets_its_own_path_and_a_cut_takes_its_stretch() -> None:
+    left = track([0.25] * 25)  # 0-4.8 s: a face on the left
+    right = [
+        sample.model_copy(update={"t": round(sample.t + 60, 3)})
+        for sample in track([0.75] * 25).samples
+    ]  # 60-64.8 s: on the right; nothing analysed in between
+    both = left.model_copy(update={"samples": left.samples + right})
+    spans = span_paths(both, 1280, 720, (404, 720), PathSettings())
+    assert [(s.start, s.end) for s in spans] == [(0.0, 4.8), (60.0, 64.8)]
+    assert {x for _, x, _ in cut_of(spans, 1.0, 4.0)} == {0.25 * 1280 - 202}
+    assert {x for _, x, _ in cut_of(spans, 61.0, 64.0)} == {0.75 * 1280 - 202}
+    assert cut_of([], 1.0, 2.0) == []
 
 
 def test_piecewise_expression_interpolates_and_holds_at_the_ends() -> None:
