@@ -29,6 +29,7 @@ _CODES_BY_STATUS = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     416: "range_not_satisfiable",
     422: "parameter_out_of_range",
     429: "rate_limit",
@@ -52,7 +53,7 @@ async def _tilework_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TileworkError)
     if exc.status_code >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
-    return error_response(exc.status_code, exc.detail, exc.code)
+    return error_response(exc.status_code, exc.detail, exc.code, headers=exc.headers)
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -12,13 +12,25 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
 from tilework.api.deps import get_runtime
+from tilework.api.openapi import errors
 from tilework.errors import NotFoundError
 from tilework.runtime import Runtime
 
 router = APIRouter(tags=["files"])
 
 
-@router.get("/files/{key:path}", response_class=FileResponse)
+_FILE = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+
+
+@router.get(
+    "/files/{key:path}",
+    response_class=FileResponse,
+    responses={
+        200: {"description": "The file", "content": _FILE},
+        206: {"description": "The requested byte range(s) of the file", "content": _FILE},
+        **errors(403, 416),
+    },
+)
 @router.head("/files/{key:path}", response_class=FileResponse, include_in_schema=False)
 def get_file(
     key: str,

@@ -153,6 +153,20 @@ def test_tampered_form_fields_are_403(api: Api) -> None:
 def test_a_form_without_a_file_is_400(api: Api) -> None:
     ticket = reserve(api)
     path = urlsplit(ticket["upload_url"]).path
-    response = api.client.post(path, data=ticket["upload_fields"], files={})
+    boundary = "b0undary"
+    fields = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in ticket["upload_fields"].items()
+    )
+    response = api.client.post(
+        path,
+        content=f"{fields}--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert_error(response, 400, "validation_error")
-    assert_error(api.client.post(path, json={"a": 1}), 400, "validation_error")
+
+
+def test_a_form_that_is_not_multipart_is_415(api: Api) -> None:
+    path = urlsplit(reserve(api)["upload_url"]).path
+    assert_error(api.client.post(path, data={"a": "1"}), 415, "unsupported_media_type")
+    assert_error(api.client.post(path, json={"a": 1}), 415, "unsupported_media_type")
