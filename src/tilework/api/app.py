@@ -35,7 +35,7 @@ from tilework.api.errors import install_error_handlers
 from tilework.api.headers import SecurityHeaders, install_cors
 from tilework.api.openapi import install_openapi
 from tilework.api.rate_limits import RateLimitHeaders
-from tilework.api.request_limits import MAX_JSON_BODY_BYTES, require_json_content_type
+from tilework.api.request_limits import BodyLimit, require_json_content_type
 from tilework.config import Settings
 from tilework.runtime import build_runtime
 
@@ -61,7 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url=None,  # served by install_docs_page, with its own Content-Security-Policy
         redoc_url=None,
-        max_body_size=MAX_JSON_BODY_BYTES,  # api.request_limits
         dependencies=[Depends(require_json_content_type)],
     )
     install_error_handlers(app)
@@ -85,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_docs_page(app)
     install_openapi(app, auth=get_principal)
+    app.add_middleware(BodyLimit)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(SecurityHeaders)
     install_cors(app, settings.cors_origins)

@@ -8,6 +8,7 @@ import typer
 from tilework.cli.agents import agents_app
 from tilework.cli.credits import credits_app
 from tilework.cli.explain import explain
+from tilework.cli.keys import keys_app
 from tilework.cli.orgs import init
 from tilework.cli.run import run
 from tilework.cli.serve import serve
@@ -27,6 +28,7 @@ app.command()(run)
 app.command()(explain)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(credits_app, name="credits")
+app.add_typer(keys_app, name="keys")
 
 
 if __name__ == "__main__":  # pragma: no cover
