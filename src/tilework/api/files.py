@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import mimetypes
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
 
 from tilework.api.deps import get_runtime
@@ -33,13 +33,15 @@ _FILE = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
 )
 @router.head("/files/{key:path}", response_class=FileResponse, include_in_schema=False)
 def get_file(
+    request: Request,
     key: str,
     expires: str = Query(default="", description="Unix time the URL stops working"),
     signature: str = Query(default=""),
     filename: str | None = Query(default=None, description="Name to save the download under"),
     runtime: Runtime = Depends(get_runtime),
 ) -> FileResponse:
-    runtime.signer.verify(key, expires, signature)  # a missing signature is a 403 too
+    # A missing signature is a 403 too; the signature is bound to this key and to GET (or HEAD).
+    runtime.signer.verify(key, expires, signature, method=request.method)
     if not runtime.blobs.exists(key):
         raise NotFoundError("file not found")
     return FileResponse(

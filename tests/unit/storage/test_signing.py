@@ -96,3 +96,15 @@ def test_a_form_signature_never_passes_as_a_url_signature(signer: UrlSigner) -> 
 def test_an_empty_key_is_refused() -> None:
     with pytest.raises(ValueError):
         UrlSigner(b"", "http://x", 1)
+
+
+def test_a_url_is_bound_to_its_method(signer: UrlSigner) -> None:
+    _, expires, signature = parts(signer.sign("k"))
+    signer.verify("k", expires, signature, method="HEAD")  # a GET without the body
+    for method in ("PUT", "POST", "DELETE"):
+        with pytest.raises(ForbiddenError):
+            signer.verify("k", expires, signature, method=method)
+    _, put_expires, put_signature = parts(signer.sign("k", method="PUT"))
+    signer.verify("k", put_expires, put_signature, method="put")
+    with pytest.raises(ForbiddenError):
+        signer.verify("k", put_expires, put_signature)  # an upload URL does not download
