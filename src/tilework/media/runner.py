@@ -225,15 +225,19 @@ class FFmpegRunner:
         job: JobContext | None = None,
         duration_s: float | None = None,
         on_progress: ProgressCallback | None = None,
+        short: bool = False,
     ) -> RunStats:
         """Run ffmpeg with ``args``; raises ``TaskAborted`` on abort, ``MediaError`` on failure
         (also when it outlives its time limit or runs out of its memory).
 
         ``duration_s`` (the media's length) drives progress and the time limit; without it the
-        limit is computed from the command's input files."""
+        limit is computed from the command's input files. ``short`` marks a bounded piece of
+        work (one frame, half a second) whose limit is the minimum whatever the media's length."""
         if job is not None and job.should_abort():
             raise TaskAborted()
-        media_s = duration_s if duration_s is not None else self._inputs_duration(args)
+        media_s = 0.0 if short else duration_s
+        if media_s is None:
+            media_s = self._inputs_duration(args)
         limit_s = self.limits.seconds_for(media_s)
         process = spawn(self.command(args), limits=self.limits)
         killer = _Killer(process)
