@@ -95,6 +95,7 @@ class Settings(BaseSettings):
     # ffmpeg/ffprobe watchdog: wall-clock limit = min + factor x media duration; address space.
     ffmpeg_time_limit_factor: float = Field(default=10.0, gt=0)
     ffmpeg_time_limit_min_seconds: float = Field(default=120.0, gt=0)
+    ffmpeg_time_limit_max_seconds: float = Field(default=6 * 3600.0, gt=0)  # whatever it claims
     ffmpeg_memory_limit_mb: int = Field(default=4096, ge=0)  # 0: no limit
 
     @field_validator("cors_origins", mode="before")

@@ -44,6 +44,7 @@ _PR_SET_PDEATHSIG = 1
 _NOISE = re.compile(
     r"^(\s|Input #|Output #|Stream mapping|Press \[q\]|Metadata:|Duration:|encoder\s*:)"
 )
+_CONTEXT = re.compile(r"^\[([^\]@]+?) @ 0x[0-9a-fA-F]+\]\s*")  # ffmpeg's "[name @ pointer] "
 
 
 @cache
@@ -102,8 +103,13 @@ def spawn(
 
 
 def meaningful_lines(lines: Iterable[str], limit: int = ERROR_LINES) -> list[str]:
-    """The last ``limit`` stderr lines that say something (no stream dumps or banners)."""
-    kept = [line.strip() for line in lines if line.strip() and not _NOISE.match(line)]
+    """The last ``limit`` stderr lines that say something (no stream dumps or banners), each
+    log context shown by name only: ``[h264 @ 0x55e8...] x`` -> ``h264: x``."""
+    kept = [
+        _CONTEXT.sub(r"\1: ", line.strip())
+        for line in lines
+        if line.strip() and not _NOISE.match(line)
+    ]
     return kept[-limit:]
 
 

@@ -3,8 +3,9 @@
 A hostile or broken input must fail its own item with a clear message, never hang a worker or
 take the machine's memory. ``ProcessLimits`` holds the two bounds (from ``Settings``):
 
-- **time**: ``min_seconds + factor x the media's duration`` (by default 120 s + 10x), counted
-  from the start of the process. The runner gets the duration from its caller or, when the
+- **time**: ``min_seconds + factor x the media's duration`` (by default 120 s + 10x, at most
+  ``max_seconds``, 6 h, since a file may declare any duration), counted from the start of the
+  process. The runner gets the duration from its caller or, when the
   caller does not know it, probes the command's ``-i`` files (``input_files``). A ``Watchdog``
   timer kills the process group when the time is up.
 - **memory**: the child's address space (``RLIMIT_AS``, set between fork and exec), so a
@@ -39,6 +40,7 @@ _OUT_OF_MEMORY = re.compile(
 class ProcessLimits:
     time_factor: float = 10.0
     min_seconds: float = 120.0
+    max_seconds: float = 6 * 3600.0
     memory_bytes: int = 8192 * MB  # 0: unlimited
 
     @classmethod
@@ -46,11 +48,13 @@ class ProcessLimits:
         return cls(
             time_factor=settings.ffmpeg_time_limit_factor,
             min_seconds=settings.ffmpeg_time_limit_min_seconds,
+            max_seconds=settings.ffmpeg_time_limit_max_seconds,
             memory_bytes=settings.ffmpeg_memory_limit_mb * MB,
         )
 
     def seconds_for(self, duration_s: float | None) -> float:
-        return self.min_seconds + self.time_factor * max(0.0, duration_s or 0.0)
+        wanted = self.min_seconds + self.time_factor * max(0.0, duration_s or 0.0)
+        return min(wanted, max(self.max_seconds, self.min_seconds))
 
     def apply_in_child(self) -> None:
         """Runs between fork and exec: cap the address space."""

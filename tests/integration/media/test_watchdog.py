@@ -69,3 +69,9 @@ def test_settings_can_turn_the_memory_limit_off(tmp_path: Path, clips: dict[str,
     runner = runner_with(tmp_path, ffmpeg_memory_limit_mb=0)
     assert runner.limits.memory_bytes == 0
     assert runner.run(["-i", str(clips["silent"]), "-f", "null", "-"]).frames > 0
+
+
+def test_a_declared_duration_cannot_lift_the_limit_past_the_maximum(tmp_path: Path) -> None:
+    runner = runner_with(tmp_path, ffmpeg_time_limit_max_seconds=600)
+    assert runner.limits.seconds_for(49 * 24 * 3600) == 600
+    assert runner.limits.seconds_for(10) == 220
