@@ -33,11 +33,13 @@ class Footprint:
     peak_rss_mb: float
     open_fds: int
     children: int
+    fd_kinds: dict[str, int] = field(default_factory=dict)  # socket, pipe, tilework.db-wal, ...
 
     def show(self) -> str:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.fd_kinds.items()))
         return (
             f"rss {self.rss_mb:.0f} MB (peak {self.peak_rss_mb:.0f} MB), "
-            f"{self.open_fds} open fds, {self.children} child processes"
+            f"{self.open_fds} open fds ({kinds}), {self.children} child processes"
         )
 
 
@@ -100,11 +102,13 @@ class LiveServer:
         assert self.process is not None
         pid = self.process.pid
         status = _status(pid)
+        kinds = fd_kinds(pid)
         return Footprint(
             rss_mb=status.get("VmRSS", 0) / 1024,
             peak_rss_mb=status.get("VmHWM", 0) / 1024,
-            open_fds=len(os.listdir(f"/proc/{pid}/fd")),
+            open_fds=sum(kinds.values()),
             children=len(descendants(pid)),
+            fd_kinds=kinds,
         )
 
     def stop(self) -> None:
@@ -139,6 +143,19 @@ def _status(pid: int) -> dict[str, int]:
         if value.strip().endswith("kB"):
             found[name] = int(value.split()[0])
     return found
+
+
+def fd_kinds(pid: int) -> dict[str, int]:
+    """Open descriptors by what they point at: sockets, pipes, or a file's name."""
+    kinds: dict[str, int] = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        kind = target.split(":", 1)[0] if ":" in target else Path(target).name
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return kinds
 
 
 def descendants(pid: int) -> list[int]:

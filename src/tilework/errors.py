@@ -10,6 +10,7 @@
     ├── ConflictError            409 conflict
     ├── PayloadTooLargeError     413 payload_too_large
     ├── UnsupportedMediaTypeError 415 unsupported_media_type
+    ├── RangeNotSatisfiableError 416 range_not_satisfiable
     ├── OutOfRangeError          422 parameter_out_of_range
     ├── RateLimitError           429 rate_limit
     ├── InsufficientCreditsError 402 insufficient_credits
@@ -76,6 +77,11 @@ class PayloadTooLargeError(TileworkError):
 class UnsupportedMediaTypeError(TileworkError):
     status_code = 415
     code = "unsupported_media_type"
+
+
+class RangeNotSatisfiableError(TileworkError):
+    status_code = 416
+    code = "range_not_satisfiable"
 
 
 class OutOfRangeError(TileworkError):

@@ -1,7 +1,9 @@
 """``GET``/``HEAD /files/{key}``: a blob behind a signed URL, with HTTP Range support.
 
 Starlette's ``FileResponse`` already answers ``Range`` requests (206, multipart byte ranges,
-``If-Range``, 416), so this endpoint only checks the signature and picks the content type.
+``If-Range``), so this endpoint checks the signature, picks the content type, and checks the
+``Range`` header first with Starlette's own parser: a bad or unsatisfiable range is then our
+JSON 400/416 rather than the plain-text answer ``FileResponse`` would give.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import mimetypes
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from tilework.api.deps import get_runtime
 from tilework.api.openapi import errors
-from tilework.errors import NotFoundError
+from tilework.errors import NotFoundError, RangeNotSatisfiableError, ValidationError
 from tilework.runtime import Runtime
 
 router = APIRouter(tags=["files"])
@@ -44,12 +47,26 @@ def get_file(
     runtime.signer.verify(key, expires, signature, method=request.method)
     if not runtime.blobs.exists(key):
         raise NotFoundError("file not found")
+    _check_range(request.headers.get("range"), runtime.blobs.size(key))
     return FileResponse(
         runtime.blobs.path(key),
         media_type=_media_type(filename or key),
         filename=filename,
         content_disposition_type="inline",
     )
+
+
+def _check_range(header: str | None, size: int) -> None:
+    if header is None:
+        return
+    try:
+        FileResponse._parse_range_header(header, size)
+    except MalformedRangeHeader as exc:
+        raise ValidationError(f"Range: {exc.content}") from None
+    except RangeNotSatisfiable:
+        raise RangeNotSatisfiableError(
+            f"Range: the file has {size} bytes", headers={"Content-Range": f"bytes */{size}"}
+        ) from None
 
 
 def _media_type(name: str) -> str:

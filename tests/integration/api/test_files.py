@@ -42,6 +42,11 @@ def test_range_requests_answer_206_with_the_right_bytes(api: Api) -> None:
     assert response.headers["content-range"] == f"bytes 100-199/{len(CONTENT)}"
     tail = fetch(api, url, headers={"Range": "bytes=-10"})
     assert (tail.status_code, tail.content) == (206, CONTENT[-10:])
+    outside = fetch(api, url, headers={"Range": f"bytes={len(CONTENT) + 5}-"})
+    assert_error(outside, 416, "range_not_satisfiable")  # JSON, as the OpenAPI says
+    assert outside.headers["content-range"] == f"bytes */{len(CONTENT)}"
+    malformed = fetch(api, url, headers={"Range": "items=0-1"})
+    assert_error(malformed, 400, "validation_error")
 
 
 def test_head_and_download_name(api: Api) -> None:
