@@ -197,3 +197,7 @@ def report(prints: Footprints, statuses: list[str], stored: set[str], arrived: s
     short = len(stored) < 10_000 or statuses.count("completed") != len(statuses)
     if lost or leaked or short:
         raise SystemExit("the soak lost, leaked or fell short: see above")
+
+
+if __name__ == "__main__":
+    main()
