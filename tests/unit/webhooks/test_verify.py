@@ -29,15 +29,21 @@ from tilework.webhooks.verify import (
 
 KEY = b"0123456789abcdef0123456789abcdef"
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
-NOW = int(time.time())
+NOW = 1_700_000_000  # for signatures only; verification reads the real clock (see now())
 MARGIN = 30  # seconds kept from the tolerance's edge: the clock moves while the tests run
 MSG_ID = "evt_2b9c"
 BODY = json.dumps({"flag": "RUN_STARTED", "run_id": "r-1", "note": "é"}).encode()
 
 
+def now() -> int:
+    return int(time.time())
+
+
 def signed_headers(
-    secret: str = SECRET, *, timestamp: int = NOW, body: bytes = BODY
+    secret: str = SECRET, *, timestamp: int | None = None, body: bytes = BODY
 ) -> dict[str, str]:
+    """Headers signing ``body`` at ``timestamp`` (default: the moment of the call)."""
+    timestamp = now() if timestamp is None else timestamp
     return {
         "webhook-id": MSG_ID,
         "webhook-timestamp": str(timestamp),
@@ -73,7 +79,7 @@ def test_header_names_are_case_insensitive() -> None:
 
 def test_the_timestamp_may_be_off_by_nearly_the_tolerance_either_way() -> None:
     for skew in (-TOLERANCE_SECONDS + MARGIN, TOLERANCE_SECONDS - MARGIN):
-        stamp = int(time.time()) + skew
+        stamp = now() + skew
         Webhook(SECRET).verify(BODY, signed_headers(timestamp=stamp))
 
 
@@ -99,13 +105,13 @@ def test_a_tampered_body_fails() -> None:
 
 
 def test_a_timestamp_too_old_fails() -> None:
-    stamp = int(time.time()) - TOLERANCE_SECONDS - MARGIN
+    stamp = now() - TOLERANCE_SECONDS - MARGIN
     with pytest.raises(TimestampOutOfRangeError, match="too old"):
         Webhook(SECRET).verify(BODY, signed_headers(timestamp=stamp))
 
 
 def test_a_timestamp_too_new_fails() -> None:
-    stamp = int(time.time()) + TOLERANCE_SECONDS + MARGIN
+    stamp = now() + TOLERANCE_SECONDS + MARGIN
     with pytest.raises(TimestampOutOfRangeError, match="too new"):
         Webhook(SECRET).verify(BODY, signed_headers(timestamp=stamp))
 
@@ -146,10 +152,11 @@ def test_every_failure_is_a_webhook_verification_error() -> None:
 
 def test_one_matching_signature_among_several_is_enough() -> None:
     old, new = generate_secret(), SECRET
-    header = signature_header([old, new], MSG_ID, NOW, BODY)
+    stamp = now()
+    header = signature_header([old, new], MSG_ID, stamp, BODY)
     entries = header.split(" ")
     assert len(entries) == 2 and all(entry.startswith("v1,") for entry in entries)
-    headers = signed_headers() | {"webhook-signature": header}
+    headers = signed_headers(timestamp=stamp) | {"webhook-signature": header}
     assert Webhook(new).verify(BODY, headers) == json.loads(BODY)
     assert Webhook(old).verify(BODY, headers) == json.loads(BODY)
 
