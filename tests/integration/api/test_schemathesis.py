@@ -97,7 +97,11 @@ def start_schemathesis(target: Target, tmp: Path, *, with_key: bool) -> Run:
     if with_key:
         argv.append(f"--header=Authorization: Bearer {target.api.key}")
     with (tmp / "output.txt").open("w") as output:  # the child keeps its own descriptor
-        process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, text=True)
+        # In the run's own directory: schemathesis keeps a crash cache in its working directory,
+        # which must neither land in the repository nor carry state from one run to the next.
+        process = subprocess.Popen(
+            argv, stdout=output, stderr=subprocess.STDOUT, text=True, cwd=tmp
+        )
     return Run(with_key, process, report, tmp / "output.txt")
 
 
