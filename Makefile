@@ -6,12 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps node-deps vendor demo test lint typecheck check bench clean
+.PHONY: help venv system-deps node-deps vendor demo test lint typecheck check bench clean openapi fuzz soak
 
 help:
 	@echo "make demo       run a sample clip through an agent on a local server"
 	@echo "make test       run the test suite"
 	@echo "make check      lint + typecheck + test (what CI runs)"
+	@echo "make openapi    regenerate docs/openapi.json from the app"
+	@echo "make fuzz | soak  hostile media through a live server | load (off CI)"
 	@echo "make venv | system-deps | node-deps | vendor | lint | typecheck | bench | clean"
 
 venv: $(STAMP)
@@ -76,6 +78,17 @@ check: lint typecheck test
 
 bench: venv
 	$(BIN)/python -m bench.run
+
+# docs/openapi.json is the served OpenAPI document, versioned; a test fails when they differ.
+openapi: venv
+	$(BIN)/python scripts/openapi.py
+
+# Off the default suite: 200 corrupted clips through a live server, and a load soak.
+fuzz: venv system-deps
+	$(BIN)/python -m bench.media_fuzz
+
+soak: venv system-deps
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf .mypy_cache .ruff_cache .pytest_cache build dist demo-output .tilework/demo test-artifacts

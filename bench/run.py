@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from bench import clips_ranking, reframe_talk, render_fused, run_latency, webhook_throughput
+from bench import (
+    clips_ranking,
+    reframe_talk,
+    render_fused,
+    run_latency,
+    webhook_signing,
+    webhook_throughput,
+)
 
 
 def main() -> int:
@@ -11,6 +18,7 @@ def main() -> int:
     webhook_throughput.main()
     clips_ranking.main()
     reframe_talk.main()
+    webhook_signing.main()
     return 0
 
 

@@ -90,6 +90,25 @@ class Settings(BaseSettings):
     youtube_handle_url: str = "https://www.youtube.com/@{handle}"  # page read to resolve @handles
     schedule_tick_seconds: float = Field(default=15, ge=0)
 
+    # Security and robustness (docs/security.md). Rate limits are per API key and per API
+    # process (in-process buckets); 0 turns a limit off.
+    rate_limit_per_minute: int = Field(default=600, ge=0)
+    rate_limit_runs_per_minute: int = Field(default=60, ge=0)  # run starts, also counted above
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()  # empty: no CORS headers at all
+    # ffmpeg/ffprobe watchdog: wall-clock limit = min + factor x media duration; address space.
+    ffmpeg_time_limit_factor: float = Field(default=10.0, gt=0)
+    ffmpeg_time_limit_min_seconds: float = Field(default=120.0, gt=0)
+    ffmpeg_time_limit_max_seconds: float = Field(default=6 * 3600.0, gt=0)  # whatever it claims
+    ffmpeg_memory_limit_mb: int = Field(default=4096, ge=0)  # 0: no limit
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        """``"https://a.example,https://b.example"`` (the environment's form) or a sequence."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
     def _parse_schedule(cls, value: object) -> object:

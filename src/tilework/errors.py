@@ -5,9 +5,12 @@
     │   └── MediaError           400 validation_error   (input is not decodable media)
     ├── AuthError                401 invalid_api_key
     ├── ForbiddenError           403 forbidden
+    │   └── InsufficientScopeError 403 insufficient_scope  (the key lacks the route's scope)
     ├── NotFoundError            404 not_found
     ├── ConflictError            409 conflict
     ├── PayloadTooLargeError     413 payload_too_large
+    ├── UnsupportedMediaTypeError 415 unsupported_media_type
+    ├── RangeNotSatisfiableError 416 range_not_satisfiable
     ├── OutOfRangeError          422 parameter_out_of_range
     ├── RateLimitError           429 rate_limit
     ├── InsufficientCreditsError 402 insufficient_credits
@@ -20,14 +23,17 @@ tells a worker that the job it runs was cancelled.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class TileworkError(Exception):
     status_code = 500
     code = "internal_server_error"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers: Mapping[str, str] = headers or {}  # sent with the error (Retry-After)
 
 
 class ValidationError(TileworkError):
@@ -49,6 +55,10 @@ class ForbiddenError(TileworkError):
     code = "forbidden"
 
 
+class InsufficientScopeError(ForbiddenError):
+    code = "insufficient_scope"
+
+
 class NotFoundError(TileworkError):
     status_code = 404
     code = "not_found"
@@ -62,6 +72,16 @@ class ConflictError(TileworkError):
 class PayloadTooLargeError(TileworkError):
     status_code = 413
     code = "payload_too_large"
+
+
+class UnsupportedMediaTypeError(TileworkError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class RangeNotSatisfiableError(TileworkError):
+    status_code = 416
+    code = "range_not_satisfiable"
 
 
 class OutOfRangeError(TileworkError):

@@ -7,7 +7,7 @@ concrete adapters (the embedded dispatcher, local storage, the httpx webhook sen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from prometheus_client import CollectorRegistry
@@ -24,6 +24,7 @@ from tilework.engine.executor import execute_task
 from tilework.engine.service import RunService
 from tilework.engine.tasks import EXECUTE_TASK
 from tilework.media.runner import FFmpegRunner
+from tilework.orgs.rate_limit import InProcessRateLimiter, RateLimiter
 from tilework.storage.local import LocalBlobStore
 from tilework.storage.signing import UrlSigner
 from tilework.tiles.registry import TileRegistry, default_registry
@@ -51,6 +52,7 @@ class Runtime:
     metrics_registry: CollectorRegistry
     checkpointer: WalCheckpointer  # SQLite WAL checkpoints off the hot path (a no-op elsewhere)
     workers_enabled: bool = True
+    rate_limiter: RateLimiter = field(default_factory=InProcessRateLimiter)  # per API process
 
     def start(self) -> None:
         """Migrate the schema, then (unless disabled) start workers and the webhook sender."""

@@ -1,5 +1,8 @@
 """Request dependencies: the runtime, a unit of work, the caller's organization, run ownership.
 
+Every route that depends on ``get_principal`` (directly or through ``get_org``) is
+authenticated, rate limited and scope-checked against ``api.route_scopes``.
+
 Use ``Depends(get_session, scope="function")`` (``SessionDep``) so the transaction commits before
 the response is sent: with FastAPI's default request scope the commit would run after the client
 already has its answer, and a failed commit could not be reported. Authentication runs in its own
@@ -16,10 +19,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
+from tilework.api.auth import authorize
 from tilework.db.session import unit_of_work
 from tilework.db.tables import Organization, Run
-from tilework.errors import AuthError, NotFoundError
-from tilework.orgs.service import Principal, authenticate_key
+from tilework.errors import NotFoundError
+from tilework.orgs.service import Principal
 from tilework.runtime import Runtime
 
 # auto_error=False: a missing header must be our 401 ``invalid_api_key``, not FastAPI's 403.
@@ -40,13 +44,15 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(
+    request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     runtime: Runtime = Depends(get_runtime),
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise AuthError("missing API key: send 'Authorization: Bearer mk_...'")
-    with unit_of_work(runtime.sessions) as session:
-        return authenticate_key(session, credentials.credentials)
+    """The caller: key checked, rate limit taken, the route's scope held (``api.auth``)."""
+    key = (
+        credentials.credentials if credentials and credentials.scheme.lower() == "bearer" else None
+    )
+    return authorize(request, key, runtime)
 
 
 def get_org(principal: Principal = Depends(get_principal)) -> Organization:

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tilework.api.allow import allowed_methods
 from tilework.errors import TileworkError
 
 logger = logging.getLogger("tilework.api")
@@ -29,6 +30,7 @@ _CODES_BY_STATUS = {
     405: "method_not_allowed",
     409: "conflict",
     413: "payload_too_large",
+    415: "unsupported_media_type",
     416: "range_not_satisfiable",
     422: "parameter_out_of_range",
     429: "rate_limit",
@@ -52,7 +54,7 @@ async def _tilework_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TileworkError)
     if exc.status_code >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
-    return error_response(exc.status_code, exc.detail, exc.code)
+    return error_response(exc.status_code, exc.detail, exc.code, headers=exc.headers)
 
 
 async def _request_validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -64,7 +66,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODES_BY_STATUS.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return error_response(exc.status_code, detail, code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return error_response(exc.status_code, detail, code, headers=headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

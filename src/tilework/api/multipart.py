@@ -18,7 +18,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from tilework.errors import PayloadTooLargeError, ValidationError
+from tilework.errors import PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError
 
 if TYPE_CHECKING:  # the TypedDict exists for type checkers only
     from python_multipart.multipart import MultipartCallbacks
@@ -192,8 +192,10 @@ class _FormState:
 
 def _boundary(request: Request) -> bytes:
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
-    if content_type != b"multipart/form-data" or not options.get(b"boundary"):
-        raise ValidationError("send the upload as multipart/form-data")
+    if content_type != b"multipart/form-data":
+        raise UnsupportedMediaTypeError("send the upload as multipart/form-data")
+    if not options.get(b"boundary"):
+        raise ValidationError("the multipart/form-data Content-Type has no boundary")
     return options[b"boundary"]
 
 

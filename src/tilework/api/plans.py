@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from tilework.api.deps import SessionDep, get_org, get_runtime
+from tilework.api.openapi import errors
 from tilework.billing import views
 from tilework.billing.schemas import UpgradeRequest
 from tilework.db.tables import Organization
@@ -33,7 +34,7 @@ def list_plans(
     return views.plan_list(runtime.billing)
 
 
-@router.post("/plan/upgrade")
+@router.post("/plan/upgrade", responses=errors(409))
 def upgrade_plan(
     body: UpgradeRequest,
     *,

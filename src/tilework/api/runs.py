@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tilework.api.deps import SessionDep, get_org, get_runtime
+from tilework.api.openapi import errors
 from tilework.api.pagination import paginate
 from tilework.db.tables import Agent, Organization, Run
 from tilework.engine import views
@@ -23,7 +24,7 @@ router = APIRouter(tags=["runs"])
 RUN_STATUSES = {"running", "completed", "partial_complete", "failed", "cancelled"}
 
 
-@router.post("/agent/{agent_id}/run")
+@router.post("/agent/{agent_id}/run", responses=errors(402))
 def start_run(
     agent_id: str,
     body: RunRequest,
@@ -65,7 +66,7 @@ def get_run_progress(
     return views.progress_view(session, _owned(session, org, run_id))
 
 
-@router.post("/agent_run/{run_id}/cancel")
+@router.post("/agent_run/{run_id}/cancel", responses=errors(409))
 def cancel_run(
     run_id: str,
     org: Organization = Depends(get_org),
@@ -81,7 +82,7 @@ def cancel_run(
     }
 
 
-@router.post("/agent_run/{run_id}/resume")
+@router.post("/agent_run/{run_id}/resume", responses=errors(409))
 def resume_run(
     run_id: str,
     org: Organization = Depends(get_org),

@@ -14,6 +14,8 @@ from starlette.concurrency import run_in_threadpool
 
 from tilework.api.deps import get_org, get_runtime
 from tilework.api.multipart import receive_file
+from tilework.api.openapi import errors
+from tilework.api.request_limits import MAX_UPLOAD_BODY_BYTES
 from tilework.db.tables import Organization
 from tilework.errors import ValidationError
 from tilework.runtime import Runtime
@@ -51,7 +53,34 @@ def get_upload_url(
     }
 
 
-@router.post("/uploads/form/{upload_id}", status_code=204, response_class=Response)
+_FORM_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["key", "expires", "signature", "file"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "expires": {"type": "string"},
+                    "signature": {"type": "string"},
+                    "file": {"type": "string", "format": "binary"},
+                },
+            },
+            "encoding": {"file": {"contentType": "application/octet-stream"}},
+        }
+    },
+}
+
+
+@router.post(
+    "/uploads/form/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    max_body_size=MAX_UPLOAD_BODY_BYTES,  # each kind's own limit is enforced while streaming
+    openapi_extra={"requestBody": _FORM_BODY},
+    responses=errors(403, 409),
+)
 async def receive_upload_form(
     upload_id: str, request: Request, uploads: UploadService = Depends(get_uploads)
 ) -> Response:

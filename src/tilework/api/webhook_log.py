@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Depends
 
 from tilework.api.deps import SessionDep, get_org, get_runtime
+from tilework.api.openapi import errors
 from tilework.db.tables import Organization, utcnow
 from tilework.runtime import Runtime
 from tilework.webhooks import log as delivery_log
@@ -25,7 +26,7 @@ def list_run_webhooks(
     return delivery_log.run_deliveries(session, org.id, run_id)
 
 
-@router.post("/webhook_events/{event_id}/redeliver")
+@router.post("/webhook_events/{event_id}/redeliver", responses=errors(409))
 def redeliver_event(
     *,
     event_id: str,

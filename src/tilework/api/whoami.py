@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from tilework.api.deps import get_principal
+from tilework.orgs.scopes import Scope, normalize
 from tilework.orgs.service import Principal
 
 router = APIRouter(tags=["organization"])
@@ -18,7 +19,8 @@ class WhoAmI(BaseModel):
     organization_name: str
     organization_slug: str
     created_at: datetime
-    last_used_at: datetime | None  # the key's previous use, before this request
+    last_used_at: datetime | None  # the key's previous recorded use (to the minute)
+    scopes: list[Scope] | None  # the key's scopes; null: full access
 
 
 @router.get("/whoami")
@@ -30,4 +32,5 @@ def whoami(principal: Principal = Depends(get_principal)) -> WhoAmI:
         organization_slug=org.slug,
         created_at=org.created_at,
         last_used_at=principal.previous_use,
+        scopes=None if principal.scopes is None else normalize(principal.scopes),
     )

@@ -11,6 +11,7 @@ from tilework.cli.doctor import doctor
 from tilework.cli.explain import explain
 from tilework.cli.models import models_app
 from tilework.cli.node_types import node_types_app
+from tilework.cli.keys import keys_app
 from tilework.cli.orgs import init
 from tilework.cli.plan import plan_app
 from tilework.cli.run import run
@@ -43,6 +44,7 @@ app.add_typer(node_types_app, name="node-types")
 app.command()(whoami)
 app.add_typer(models_app, name="models")
 app.command()(doctor)
+app.add_typer(keys_app, name="keys")
 
 
 if __name__ == "__main__":  # pragma: no cover

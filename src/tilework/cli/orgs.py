@@ -29,7 +29,7 @@ def init(
         print_json({"organization_id": organization_id, "api_key": api_key})
         return
     out.print(f"Created organization [bold]{escape(name)}[/] ({organization_id})")
-    out.print(f"API key: [bold green]{api_key}[/]")
+    out.print(f"API key (full access): [bold green]{api_key}[/]")
     err.print("The key is shown only once. Use it with:")
     err.print(f"  export TILEWORK_API_KEY={api_key}")
 

@@ -83,7 +83,11 @@ class ApiKey(Base):
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the key
     prefix: Mapped[str] = mapped_column(String(16))  # first characters, to recognise a key
+    name: Mapped[str] = mapped_column(String(100), default="default")
+    # None: full access (every scope, also ones added later); else the scope names it holds.
+    scopes: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most once a minute per key (orgs.service.LAST_USED_RESOLUTION), not per request.
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -85,7 +85,8 @@ def measure_edited_audio(
     chain = [*cleanup_filters(settings), f"{loudnorm_targets(settings)}:print_format=json"]
     graph.add(f"{edited}{','.join(chain)}[measured]")
     args = [*graph.inputs, "-filter_complex", graph.script(), "-map", "[measured]"]
-    stats = runner.run([*args, "-f", "null", "-"], job=job)
+    edited_s = sum(segment.duration_s for segment in segments)
+    stats = runner.run([*args, "-f", "null", "-"], job=job, duration_s=edited_s)
     return parse_loudnorm_json(stats.stderr_tail)
 
 

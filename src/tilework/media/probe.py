@@ -201,12 +201,12 @@ def _decode_check(runner: FFmpegRunner, path: Path, info: MediaInfo, kind: Media
     source = str(path.absolute())
     if kind == "image":
         args = ["-v", "error", "-xerror", "-i", source, "-frames:v", "1", "-f", "null", "-"]
-        decoded = runner.run(args).frames > 0
+        decoded = runner.run(args, short=True).frames > 0
     else:
         start = max(0.0, info.duration_s - TAIL_CHECK_S)
         stream = "0:a:0" if kind == "audio" else "0:v:0"
         args = ["-v", "error", "-xerror", "-ss", f"{start:.3f}", "-i", source, "-map", stream]
-        stats = runner.run([*args, "-t", f"{TAIL_CHECK_S}", "-f", "null", "-"])
+        stats = runner.run([*args, "-t", f"{TAIL_CHECK_S}", "-f", "null", "-"], short=True)
         decoded = stats.out_time_s > 0 if kind == "audio" else stats.frames > 0
     if not decoded:
         raise MediaError("nothing decodes near its end (the file looks truncated)")

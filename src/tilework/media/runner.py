@@ -4,7 +4,9 @@ Every media process goes through ``FFmpegRunner`` so that the same guarantees ho
 the process lives in its own process group and dies with its parent (a killed worker never
 leaves an encoder running), an abort kills the whole group at once, progress is parsed from
 ``-progress pipe:1`` and throttled, and a failure raises ``MediaError`` carrying the few stderr
-lines that explain it rather than the whole log.
+lines that explain it rather than the whole log. Each process is also bounded in time and
+memory (``media.watchdog``): a hung or exploding decode fails with a ``MediaError`` that says
+which limit it hit, so the item fails and the run goes on.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from tilework.config import Settings
 from tilework.errors import MediaError, TaskAborted
+from tilework.media.watchdog import ProcessLimits, Watchdog, input_files
 from tilework.workers.port import JobContext
 
 ProgressCallback = Callable[[float, float | None], None]  # (fraction 0..1, eta seconds)
@@ -41,6 +44,7 @@ _PR_SET_PDEATHSIG = 1
 _NOISE = re.compile(
     r"^(\s|Input #|Output #|Stream mapping|Press \[q\]|Metadata:|Duration:|encoder\s*:)"
 )
+_CONTEXT = re.compile(r"^\[([^\]@]+?) @ 0x[0-9a-fA-F]+\]\s*")  # ffmpeg's "[name @ pointer] "
 
 
 @cache
@@ -68,8 +72,24 @@ def _die_with_parent_hook() -> Callable[[], None] | None:
     return hook
 
 
-def spawn(argv: list[str], *, capture_stdout: bool = True) -> subprocess.Popen[str]:
-    """Start ``argv`` in its own process group, killed if this process dies."""
+def _child_setup(limits: ProcessLimits | None) -> Callable[[], None] | None:
+    die_with_parent = _die_with_parent_hook()
+    if limits is None:
+        return die_with_parent
+
+    def hook() -> None:  # runs in the child, between fork and exec
+        if die_with_parent is not None:
+            die_with_parent()
+        limits.apply_in_child()
+
+    return hook
+
+
+def spawn(
+    argv: list[str], *, capture_stdout: bool = True, limits: ProcessLimits | None = None
+) -> subprocess.Popen[str]:
+    """Start ``argv`` in its own process group, killed if this process dies, within ``limits``'
+    memory cap."""
     return subprocess.Popen(
         argv,
         stdin=subprocess.DEVNULL,
@@ -78,13 +98,18 @@ def spawn(argv: list[str], *, capture_stdout: bool = True) -> subprocess.Popen[s
         text=True,
         errors="replace",
         start_new_session=True,
-        preexec_fn=_die_with_parent_hook(),
+        preexec_fn=_child_setup(limits),
     )
 
 
 def meaningful_lines(lines: Iterable[str], limit: int = ERROR_LINES) -> list[str]:
-    """The last ``limit`` stderr lines that say something (no stream dumps or banners)."""
-    kept = [line.strip() for line in lines if line.strip() and not _NOISE.match(line)]
+    """The last ``limit`` stderr lines that say something (no stream dumps or banners), each
+    log context shown by name only: ``[h264 @ 0x55e8...] x`` -> ``h264: x``."""
+    kept = [
+        _CONTEXT.sub(r"\1: ", line.strip())
+        for line in lines
+        if line.strip() and not _NOISE.match(line)
+    ]
     return kept[-limit:]
 
 
@@ -193,6 +218,7 @@ class FFmpegRunner:
     def __init__(self, settings: Settings) -> None:
         self.ffmpeg_path = settings.ffmpeg_path
         self.ffprobe_path = settings.ffprobe_path
+        self.limits = ProcessLimits.from_settings(settings)
 
     def command(self, args: list[str]) -> list[str]:
         """The exact argv ``run(args)`` executes (shown to users as the render plan)."""
@@ -205,24 +231,50 @@ class FFmpegRunner:
         job: JobContext | None = None,
         duration_s: float | None = None,
         on_progress: ProgressCallback | None = None,
+        short: bool = False,
     ) -> RunStats:
-        """Run ffmpeg with ``args``; raises ``TaskAborted`` on abort, ``MediaError`` on failure."""
+        """Run ffmpeg with ``args``; raises ``TaskAborted`` on abort, ``MediaError`` on failure
+        (also when it outlives its time limit or runs out of its memory).
+
+        ``duration_s`` (the media's length) drives progress and the time limit; without it the
+        limit is computed from the command's input files. ``short`` marks a bounded piece of
+        work (one frame, half a second) whose limit is the minimum whatever the media's length."""
         if job is not None and job.should_abort():
             raise TaskAborted()
-        process = spawn(self.command(args))
+        media_s = 0.0 if short else duration_s
+        if media_s is None:
+            media_s = self._inputs_duration(args)
+        limit_s = self.limits.seconds_for(media_s)
+        process = spawn(self.command(args), limits=self.limits)
         killer = _Killer(process)
         if job is not None:
             job.on_abort(killer.kill)
             if job.should_abort():
                 killer.kill()
         progress = _Progress(duration_s, on_progress, job)
-        code, stderr = self._follow(process, killer, progress)
+        with Watchdog(limit_s, killer.kill) as watchdog:
+            code, stderr = self._follow(process, killer, progress)
+        if watchdog.expired:
+            raise MediaError(_timed_out("ffmpeg", limit_s, media_s))
         if killer.killed:
             raise TaskAborted()
         if code != 0:
             detail = "; ".join(meaningful_lines(stderr)) or f"exit status {code}"
+            if self.limits.out_of_memory(code, list(stderr)):
+                detail = f"it ran out of its {self.limits.memory_text()} memory limit ({detail})"
             raise MediaError(f"ffmpeg failed: {detail}")
         return replace(progress.stats, stderr_tail=tuple(stderr))
+
+    def _inputs_duration(self, args: list[str]) -> float | None:
+        durations = [self._file_duration(path) for path in input_files(args)]
+        known = [d for d in durations if d is not None]
+        return sum(known) if known else None
+
+    def _file_duration(self, path: Path) -> float | None:
+        stat = path.stat()
+        return _probed_duration(
+            self.ffprobe_path, self.limits, str(path.absolute()), stat.st_size, stat.st_mtime_ns
+        )
 
     @staticmethod
     def _follow(
@@ -248,14 +300,16 @@ class FFmpegRunner:
         """ffprobe's format and streams of ``path``; ``MediaError(reason)`` if it can't read it."""
         argv = [self.ffprobe_path, "-v", "error", "-print_format", "json"]
         argv += ["-show_format", "-show_streams", str(Path(path).absolute())]
-        process = spawn(argv)
+        process = spawn(argv, limits=self.limits)
         try:
             out, err = process.communicate(timeout=PROBE_TIMEOUT_S)
         except subprocess.TimeoutExpired as exc:
             _Killer(process).kill()
             process.wait()
-            raise MediaError(f"ffprobe timed out after {PROBE_TIMEOUT_S:.0f} s") from exc
+            raise MediaError(_timed_out("ffprobe", PROBE_TIMEOUT_S, None)) from exc
         if process.returncode != 0:
+            if self.limits.out_of_memory(process.returncode, err.splitlines()):
+                raise MediaError(f"ffprobe ran out of its {self.limits.memory_text()} memory limit")
             raise MediaError(_probe_reason(err, path) or f"ffprobe exit {process.returncode}")
         data = json.loads(out or "{}")
         if not isinstance(data, dict):
@@ -265,6 +319,30 @@ class FFmpegRunner:
     def ffmpeg_major(self) -> int:
         """ffmpeg's major version (filter script syntax changed in 7); 0 if unknown."""
         return _major_version(self.ffmpeg_path)
+
+
+def _timed_out(program: str, limit_s: float, media_s: float | None) -> str:
+    media = f" for {media_s:.1f} s of media" if media_s else ""
+    return f"{program} was stopped after {limit_s:.0f} s, its time limit{media} (hung or too slow)"
+
+
+@lru_cache(maxsize=1024)
+def _probed_duration(
+    ffprobe: str, limits: ProcessLimits, path: str, size: int, mtime_ns: int
+) -> float | None:
+    """Cached by path, size and modification time: analysis passes read the same file often."""
+    del size, mtime_ns  # part of the cache key only
+    argv = [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", path]
+    process = spawn(argv, limits=limits)
+    try:
+        out, _ = process.communicate(timeout=PROBE_TIMEOUT_S)
+        return float(out.strip().splitlines()[0])
+    except subprocess.TimeoutExpired:
+        _Killer(process).kill()
+        process.wait()
+        return None
+    except (ValueError, IndexError):  # "N/A" or nothing: no known duration
+        return None
 
 
 def _probe_reason(stderr: str, path: Path) -> str:

@@ -172,9 +172,9 @@ def extract_thumbnail(
         out_w, out_h = _thumbnail_size(runner, video, width)
         title_chain = "," + title_filters(title, out_w, out_h, title_place)
     out.unlink(missing_ok=True)
-    runner.run(_args(video, out, at_s, width, title_chain))
+    runner.run(_args(video, out, at_s, width, title_chain), short=True)
     if not out.exists() or out.stat().st_size == 0:  # seeked past the last frame
-        runner.run(_args(video, out, 0.0, width, title_chain))
+        runner.run(_args(video, out, 0.0, width, title_chain), short=True)
     if not out.exists() or out.stat().st_size == 0:
         raise MediaError(f"{video.name}: no frame to make a thumbnail from")
     return out

@@ -111,9 +111,11 @@ def _frame_range(
     first = to_frames((start_ms or 0) / 1000, rate)
     last = total if end_ms is None else min(total, to_frames(end_ms / 1000, rate))
     if first >= total:
+        length = f"{round(duration_s * 1000)} ms"
+        if start_ms is None:  # nothing asked for: the video itself has no whole frame
+            raise ValidationError(f"the video is shorter than one frame ({length})")
         raise ValidationError(
-            f"input_clip_start_ms ({start_ms}) is beyond the end of the video "
-            f"({round(duration_s * 1000)} ms)"
+            f"input_clip_start_ms ({start_ms}) is beyond the end of the video ({length})"
         )
     if last <= first:
         raise ValidationError("the input clip range is shorter than one frame")

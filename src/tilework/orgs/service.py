@@ -1,7 +1,12 @@
 """Create organizations with their first API key, and resolve a presented key to its organization.
 
 Keys look like ``mk_<43 urlsafe characters>``; only their SHA-256 is stored, so a leaked database
-does not leak usable keys. The plaintext is returned once, at creation.
+does not leak usable keys. The plaintext is returned once, at creation. (Several keys per
+organization, their scopes, revocation and rotation: ``tilework.orgs.keys``.)
+
+Authenticating is a read: ``last_used_at`` is written only when the stored value is older than
+``LAST_USED_RESOLUTION`` (``touch_last_used``), so a busy key costs one write a minute, not one
+per request.
 """
 
 from __future__ import annotations
@@ -10,15 +15,16 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from tilework.db.tables import ApiKey, Organization, utcnow
+from tilework.db.tables import ApiKey, Organization
 from tilework.errors import AuthError, ValidationError
 
 KEY_PREFIX = "mk_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_key(key: str) -> str:
@@ -36,28 +42,49 @@ def create_organization(session: Session, name: str) -> tuple[Organization, str]
     return organization, issue_key(session, organization)
 
 
-def issue_key(session: Session, organization: Organization) -> str:
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(organization_id=organization.id, key_hash=hash_key(key), prefix=key[:10]))
+def new_secret() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def issue_key(
+    session: Session,
+    organization: Organization,
+    *,
+    name: str = "default",
+    scopes: list[str] | None = None,
+) -> str:
+    """Store a new key (full access unless ``scopes`` lists what it may do); its plaintext."""
+    key = new_secret()
+    session.add(
+        ApiKey(
+            organization_id=organization.id,
+            key_hash=hash_key(key),
+            prefix=key[:10],
+            name=name,
+            scopes=scopes,
+        )
+    )
     session.flush()
     return key
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts for: the organization, the key used, and that key's previous use."""
+    """Who a request acts for: the organization, the key used, its scopes and previous use."""
 
     organization: Organization
     api_key_id: str
     previous_use: datetime | None
+    scopes: tuple[str, ...] | None = None  # None: full access
 
 
 def authenticate(session: Session, key: str) -> Organization:
-    """The organization owning ``key`` (not revoked); marks the key as used."""
+    """The organization owning ``key`` (not revoked)."""
     return authenticate_key(session, key).organization
 
 
 def authenticate_key(session: Session, key: str) -> Principal:
+    """The principal behind ``key``; reads only (see ``touch_last_used``)."""
     if not key.startswith(KEY_PREFIX):
         raise AuthError("invalid API key")
     api_key = session.scalar(
@@ -66,10 +93,25 @@ def authenticate_key(session: Session, key: str) -> Principal:
     organization = session.get(Organization, api_key.organization_id) if api_key else None
     if api_key is None or organization is None:
         raise AuthError("invalid API key")
-    previous_use = api_key.last_used_at
-    api_key.last_used_at = utcnow()
-    session.flush()
-    return Principal(organization, api_key.id, previous_use)
+    scopes = None if api_key.scopes is None else tuple(str(s) for s in api_key.scopes)
+    return Principal(organization, api_key.id, api_key.last_used_at, scopes)
+
+
+def needs_touch(principal: Principal, now: datetime) -> bool:
+    last = principal.previous_use
+    return last is None or now - last >= LAST_USED_RESOLUTION
+
+
+def touch_last_used(session: Session, api_key_id: str, now: datetime) -> None:
+    """Stamp ``last_used_at`` unless another request (or process) did within the resolution."""
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id == api_key_id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_RESOLUTION),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def _unique_slug(session: Session, name: str) -> str:

@@ -1,28 +1,40 @@
-"""Verify (and sign) webhook deliveries: the Standard Webhooks scheme, for receivers.
+"""Sign and verify webhook deliveries (Standard Webhooks), through the reference implementation.
 
 Every delivery carries ``webhook-id``, ``webhook-timestamp`` (unix seconds) and
 ``webhook-signature``: space-separated ``v1,<base64 HMAC-SHA256>`` entries, one per active secret,
-each over ``f"{id}.{timestamp}.".encode() + body``. A receiver checks it in one line::
+each over ``f"{id}.{timestamp}.".encode() + body``. The HMAC, the comparison and the timestamp
+tolerance are the ``standardwebhooks`` package's (the reference implementation, no dependencies
+of its own); ``Webhook`` is a thin face over it that adds what a Tilework receiver needs:
+
+- secrets as Tilework hands them out: ``whsec_<base64 key>`` (``generate_secret``) or any other
+  string, whose UTF-8 bytes are then the key (Mosaic lets an organization pick a plain secret;
+  the reference would base64-decode it);
+- one exception per way a delivery can fail, each saying what was wrong (a missing header by
+  name, a timestamp that is not an integer or too old/new, no matching signature, a body that
+  is not JSON), all ``WebhookVerificationError``.
+
+A receiver checks a delivery in one line::
 
     payload = Webhook(secret).verify(raw_body, request_headers)
 
-which returns the parsed JSON body or raises a ``WebhookVerificationError`` subclass saying what
-was wrong. Secrets are ``whsec_<base64 key>`` (as ``generate_secret`` makes them) or any other
-string, whose UTF-8 bytes are then the key. ``verify_plaintext`` checks Mosaic's older
-``X-Mosaic-Signature`` header, which carries the secret itself.
+``verify_plaintext`` checks Mosaic's older ``X-Mosaic-Signature`` header, which carries the
+secret itself.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
 from secrets import token_bytes
 from typing import Any
+
+import standardwebhooks
 
 __all__ = [
     "TOLERANCE_SECONDS",
@@ -37,9 +49,8 @@ __all__ = [
     "verify_plaintext",
 ]
 
-TOLERANCE_SECONDS = 5 * 60  # how far webhook-timestamp may be from the receiver's clock
+TOLERANCE_SECONDS = 5 * 60  # the reference's tolerance: webhook-timestamp vs the receiver's clock
 _PREFIX = "whsec_"
-_VERSION = "v1"
 
 
 class WebhookVerificationError(Exception):
@@ -76,24 +87,26 @@ class Webhook:
     """Signs and verifies deliveries with one secret (``whsec_<base64>`` or a plain string)."""
 
     def __init__(self, secret: str | bytes) -> None:
-        self._key = _key(secret)
+        key = _key(secret)
+        if not key:
+            raise ValueError("the webhook secret must not be empty")
+        self._reference = standardwebhooks.Webhook(key)
 
     def sign(self, msg_id: str, timestamp: int, body: bytes) -> str:
         """``v1,<signature>`` of ``body`` sent as message ``msg_id`` at ``timestamp``."""
-        signed = f"{msg_id}.{timestamp}.".encode() + body
-        digest = hmac.new(self._key, signed, hashlib.sha256).digest()
-        return f"{_VERSION},{base64.b64encode(digest).decode()}"
+        return self._reference.sign(msg_id, datetime.fromtimestamp(timestamp, UTC), body)
 
-    def verify(self, body: bytes, headers: Mapping[str, str], *, now: float | None = None) -> Any:
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> Any:
         """The parsed JSON ``body`` if ``headers`` sign it; raises ``WebhookVerificationError``.
 
-        ``now`` (unix seconds) stands in for the clock, for tests.
-        """
-        msg_id, stamp, signatures = _signature_headers(headers)
-        timestamp = _checked_timestamp(stamp, int(time.time() if now is None else now))
-        expected = self.sign(msg_id, timestamp, body).partition(",")[2].encode()
-        if not any(hmac.compare_digest(expected, given) for given in _v1_entries(signatures)):
-            raise InvalidSignatureError()
+        The headers and the timestamp are checked here first, so each failure says what was
+        wrong; the signature (and the tolerance, again) is the reference implementation's."""
+        lowered = _signature_headers(headers)
+        _check_timestamp(lowered["webhook-timestamp"], int(time.time()))
+        try:
+            self._reference.verify(body, lowered, json_parse=False)
+        except standardwebhooks.WebhookVerificationError as exc:
+            raise InvalidSignatureError() from exc
         try:
             return json.loads(body)
         except ValueError as exc:
@@ -111,7 +124,7 @@ def signature_header(
     """The ``webhook-signature`` value: one ``v1,`` entry per active secret, space separated."""
     if not secrets:
         raise ValueError("signature_header needs at least one secret")
-    return " ".join(Webhook(secret).sign(msg_id, timestamp, body) for secret in secrets)
+    return " ".join(_signer(secret).sign(msg_id, timestamp, body) for secret in secrets)
 
 
 def verify_plaintext(expected: str, header_value: str | None) -> bool:
@@ -119,6 +132,12 @@ def verify_plaintext(expected: str, header_value: str | None) -> bool:
     if not expected or header_value is None:
         return False
     return hmac.compare_digest(expected.encode(), header_value.encode())
+
+
+@lru_cache(maxsize=256)
+def _signer(secret: str | bytes) -> Webhook:
+    """The sender signs thousands of deliveries a second with a few secrets: decode each once."""
+    return Webhook(secret)
 
 
 def _key(secret: str | bytes) -> bytes:
@@ -132,28 +151,20 @@ def _key(secret: str | bytes) -> bytes:
         raise ValueError(f"the part after {_PREFIX} is not valid base64: {exc}") from None
 
 
-def _signature_headers(headers: Mapping[str, str]) -> tuple[str, str, str]:
+def _signature_headers(headers: Mapping[str, str]) -> dict[str, str]:
     lowered = {name.lower(): value for name, value in headers.items()}
-    found = []
+    found = {}
     for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
         value = lowered.get(name, "").strip()
         if not value:
             raise MissingHeaderError(name)
-        found.append(value)
-    msg_id, stamp, signatures = found
-    return msg_id, stamp, signatures
+        found[name] = value
+    return found
 
 
-def _checked_timestamp(stamp: str, now: int) -> int:
-    if not (stamp.isascii() and stamp.isdigit()):  # int() would also take "+1", "1_0", "٣"
+def _check_timestamp(stamp: str, now: int) -> None:
+    if not (stamp.isascii() and stamp.isdigit()):  # the reference would take "1e9" or "+1"
         raise InvalidTimestampError(stamp)
     timestamp = int(stamp)
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise TimestampOutOfRangeError(timestamp, now)
-    return timestamp
-
-
-def _v1_entries(signatures: str) -> list[bytes]:
-    """The signatures of the ``v1,`` entries; entries of other versions are skipped."""
-    entries = (entry.partition(",") for entry in signatures.split())
-    return [sig.encode() for version, comma, sig in entries if version == _VERSION and comma]

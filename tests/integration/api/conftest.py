@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,31 +54,34 @@ def _test_runtime(settings: Settings) -> Runtime:
     return build_runtime(settings, workers=False)  # the API alone: no workers, no sender
 
 
-@pytest.fixture
-def make_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Api]]:
-    """Start the real app (over real HTTP) with ``Settings`` overrides; two organizations."""
-    monkeypatch.setattr(app_module, "build_runtime", _test_runtime)
-    running: list[tuple[LiveServer, httpx.Client]] = []
-
-    def make(**overrides: Any) -> Api:
-        settings = Settings(
-            data_dir=tmp_path / "data", signing_key=SecretStr("test-signing-key"), **overrides
-        )
+@contextmanager
+def start_api(tmp_path: Path, **overrides: Any) -> Iterator[Api]:
+    """The real app over real HTTP (no workers) with ``Settings`` overrides; two organizations."""
+    settings = Settings(
+        data_dir=tmp_path / "data", signing_key=SecretStr("test-signing-key"), **overrides
+    )
+    with pytest.MonkeyPatch.context() as patch:  # the lifespan builds the runtime at start
+        patch.setattr(app_module, "build_runtime", _test_runtime)
         app = app_module.create_app(settings)
         server = LiveServer(app)
         server.start()
-        client = httpx.Client(base_url=server.url, timeout=30)
-        running.append((server, client))
+    client = httpx.Client(base_url=server.url, timeout=30)
+    try:
         runtime: Runtime = app.state.runtime
         with unit_of_work(runtime.sessions) as session:
             _, key = create_organization(session, "Org A")
             _, other_key = create_organization(session, "Org B")
-        return Api(client, app, key, other_key)
-
-    yield make
-    for server, client in running:
+        yield Api(client, app, key, other_key)
+    finally:
         client.close()
         server.stop()
+
+
+@pytest.fixture
+def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
+    """Start the real app (over real HTTP) with ``Settings`` overrides; two organizations."""
+    with ExitStack() as stack:
+        yield lambda **overrides: stack.enter_context(start_api(tmp_path, **overrides))
 
 
 @pytest.fixture

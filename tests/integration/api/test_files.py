@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import pytest
 
 from tests.integration.api.conftest import Api
 from tests.integration.api.test_agents import assert_error
@@ -40,6 +42,11 @@ def test_range_requests_answer_206_with_the_right_bytes(api: Api) -> None:
     assert response.headers["content-range"] == f"bytes 100-199/{len(CONTENT)}"
     tail = fetch(api, url, headers={"Range": "bytes=-10"})
     assert (tail.status_code, tail.content) == (206, CONTENT[-10:])
+    outside = fetch(api, url, headers={"Range": f"bytes={len(CONTENT) + 5}-"})
+    assert_error(outside, 416, "range_not_satisfiable")  # JSON, as the OpenAPI says
+    assert outside.headers["content-range"] == f"bytes */{len(CONTENT)}"
+    malformed = fetch(api, url, headers={"Range": "items=0-1"})
+    assert_error(malformed, 400, "validation_error")
 
 
 def test_head_and_download_name(api: Api) -> None:
@@ -69,7 +76,27 @@ def test_tampered_and_expired_signatures_are_403(api: Api) -> None:
     other_path = path.replace("video.mp4", "other.mp4")
     assert_error(api.client.get(f"{other_path}?{urlencode(query)}"), 403, "forbidden")
     assert_error(fetch(api, signer.sign(key, ttl_seconds=-5)), 403, "forbidden")
+    assert_error(fetch(api, signer.sign(key, method="PUT")), 403, "forbidden")  # another method
 
 
 def test_a_missing_blob_is_404(api: Api) -> None:
     assert_error(fetch(api, api.runtime.signer.sign("renders/none.mp4")), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "key", ["../signing.key", "uploads/../../signing.key", "/etc/passwd", "a//b", "%2e%2e/x"]
+)
+def test_even_a_signed_key_cannot_leave_the_store(api: Api, key: str) -> None:
+    """Sent as is (no client-side path normalisation), with a genuine signature for the key."""
+    signed = urlsplit(api.runtime.signer.sign(key))
+    url = urlsplit(str(api.client.base_url))
+    connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+    try:
+        connection.request("GET", f"{signed.path}?{signed.query}")
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status in (400, 403, 404), (key, response.status)
+    assert api.runtime.settings.resolved_signing_key() not in body
+    assert b"root:" not in body

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -153,6 +156,62 @@ def test_tampered_form_fields_are_403(api: Api) -> None:
 def test_a_form_without_a_file_is_400(api: Api) -> None:
     ticket = reserve(api)
     path = urlsplit(ticket["upload_url"]).path
-    response = api.client.post(path, data=ticket["upload_fields"], files={})
+    boundary = "b0undary"
+    fields = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in ticket["upload_fields"].items()
+    )
+    response = api.client.post(
+        path,
+        content=f"{fields}--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert_error(response, 400, "validation_error")
-    assert_error(api.client.post(path, json={"a": 1}), 400, "validation_error")
+
+
+def test_a_form_that_is_not_multipart_is_415(api: Api) -> None:
+    path = urlsplit(reserve(api)["upload_url"]).path
+    assert_error(api.client.post(path, data={"a": "1"}), 415, "unsupported_media_type")
+    assert_error(api.client.post(path, json={"a": 1}), 415, "unsupported_media_type")
+
+
+def test_an_oversized_upload_is_cut_off_and_leaves_nothing(make_api: Callable[..., Api]) -> None:
+    """The server answers 413 once the limit is crossed, while the client is still sending, and
+    neither the blob nor a temporary file stays behind."""
+    api = make_api(max_video_bytes=200_000)
+    ticket = reserve(api)
+    boundary = "cutoff"
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+        for k, v in ticket["upload_fields"].items()
+    )
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\n'
+    url = urlsplit(str(api.client.base_url))
+    request = (
+        f"POST {urlsplit(ticket['upload_url']).path} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode() + _chunk(head.encode())
+    intended, sent = 50 * 1024 * 1024, 0
+    with socket.create_connection((url.hostname, url.port), timeout=10) as conn:
+        conn.sendall(request)
+        conn.setblocking(False)
+        answer = b""
+        while sent < intended and not answer:
+            try:
+                conn.send(_chunk(b"z" * 16384))
+                sent += 16384
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                time.sleep(0.01)
+            with contextlib.suppress(BlockingIOError):
+                answer = conn.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b'"error":"payload_too_large"' in answer
+    assert sent < intended / 4, f"the client could send {sent} bytes before the answer"
+    blobs = api.runtime.settings.blob_dir
+    assert not api.runtime.blobs.exists(ticket["upload_fields"]["key"])
+    assert [p for p in blobs.rglob("*") if p.is_file()] == []
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"

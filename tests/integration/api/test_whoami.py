@@ -17,7 +17,9 @@ def test_whoami_names_the_keys_organization(api: Api) -> None:
         "organization_slug",
         "created_at",
         "last_used_at",
+        "scopes",
     }
+    assert body["scopes"] is None  # `tilework init` and test organizations: full access
     assert (body["organization_name"], body["organization_slug"]) == ("Org A", "org-a")
     assert body["last_used_at"] is None  # the key's previous use: none before this request
     second = api.get("/whoami").json()

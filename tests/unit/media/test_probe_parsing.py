@@ -62,6 +62,11 @@ def test_meaningful_lines_skip_banners_and_stream_dumps() -> None:
     ]
 
 
+def test_meaningful_lines_name_the_log_context_without_its_address() -> None:
+    log = ["[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55c8594a2100] stream 0, offset 0x30: partial file"]
+    assert meaningful_lines(log) == ["mov,mp4,m4a,3gp,3g2,mj2: stream 0, offset 0x30: partial file"]
+
+
 def test_progress_lines_are_parsed_and_throttled() -> None:
     calls: list[tuple[float, float | None]] = []
     progress = _Progress(10.0, lambda f, eta: calls.append((f, eta)), None)

@@ -67,6 +67,11 @@ def test_source_range_refusals(start_ms: int, end_ms: int | None, message: str) 
         source_timeline(A, info(4.0), start_ms=start_ms, end_ms=end_ms, name="x")
 
 
+def test_a_video_shorter_than_a_frame_says_so() -> None:
+    with pytest.raises(ValidationError, match=r"^the video is shorter than one frame \(1 ms\)$"):
+        source_timeline(A, info(0.001), start_ms=None, end_ms=None, name="x")
+
+
 def test_json_round_trip_keeps_everything() -> None:
     tl = timeline_of((A, info(4.0)), (B, info(3.0, audio=False)))
     tl.metadata["tilework"]["render"] = {"width": 1080, "height": 1920}

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tilework.errors import ForbiddenError
 from tilework.storage.signing import UrlSigner
+
+KEY = b"k" * 32
 
 
 class Clock:
@@ -25,7 +29,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def signer(clock: Clock) -> UrlSigner:
-    return UrlSigner(b"k" * 32, "https://media.example/", 3600, clock=clock)
+    return UrlSigner(KEY, "https://media.example/", 3600, clock=clock)
 
 
 def parts(url: str) -> tuple[str, str, str]:
@@ -96,3 +100,29 @@ def test_a_form_signature_never_passes_as_a_url_signature(signer: UrlSigner) -> 
 def test_an_empty_key_is_refused() -> None:
     with pytest.raises(ValueError):
         UrlSigner(b"", "http://x", 1)
+
+
+def test_a_url_is_bound_to_its_method(signer: UrlSigner) -> None:
+    _, expires, signature = parts(signer.sign("k"))
+    signer.verify("k", expires, signature, method="HEAD")  # a GET without the body
+    for method in ("PUT", "POST", "DELETE"):
+        with pytest.raises(ForbiddenError):
+            signer.verify("k", expires, signature, method=method)
+    _, put_expires, put_signature = parts(signer.sign("k", method="PUT"))
+    signer.verify("k", put_expires, put_signature, method="put")
+    with pytest.raises(ForbiddenError):
+        signer.verify("k", put_expires, put_signature)  # an upload URL does not download
+
+
+def test_urls_signed_before_method_binding_still_download_until_they_expire(
+    signer: UrlSigner, clock: Clock
+) -> None:
+    expires = str(int(clock.now) + 60)
+    legacy = hmac.new(KEY, f"/files/k\n{expires}".encode(), hashlib.sha256).hexdigest()
+    signer.verify("k", expires, legacy)
+    signer.verify("k", expires, legacy, method="HEAD")
+    with pytest.raises(ForbiddenError):
+        signer.verify("k", expires, legacy, method="PUT")
+    clock.now += 61
+    with pytest.raises(ForbiddenError, match="expired"):
+        signer.verify("k", expires, legacy)
