@@ -174,6 +174,16 @@ def test_webhook_settings(cli: Cli, receiver: Receiver) -> None:
     assert sent["success"] and receiver.wait_for(1)[0].body["flag"] == "TEST"
 
 
+def test_api_keys(cli: Cli) -> None:
+    created = cli.json("keys", "create", "reader", "--scope", "agents:read")
+    assert created["scopes"] == ["agents:read"] and created["api_key"].startswith("mk_")
+    listed = {k["id"]: k for k in cli.json("keys", "list", "--all")}
+    assert "api_key" not in listed[created["id"]] and listed[created["id"]]["name"] == "reader"
+    rotated = cli.json("keys", "rotate", created["id"])
+    assert rotated["id"] == created["id"] and rotated["api_key"] != created["api_key"]
+    assert cli.json("keys", "revoke", created["id"])["revoked_at"] is not None
+
+
 def test_triggers(cli: Cli, agent_id: str) -> None:
     clip = str(cli.folder / "clip.mp4")
     schedule = cli.json(

@@ -8,26 +8,30 @@ explanation goes to stderr.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from tilework.cli.common import (
+    DEFAULT_SERVER,
+    AllOption,
     ApiKeyOption,
     JsonOption,
+    LimitOption,
     ServerOption,
     err,
     handle_errors,
     make_client,
-    out,
-    print_json,
 )
+from tilework.cli.output import emit, table, text, when
+from tilework.sdk.models import ApiKeyCreated
 
 keys_app = typer.Typer(help="Manage the organization's API keys and their scopes.")
 
-KeyIdArgument = Annotated[str, typer.Argument(help="API key id (see `tilework keys list`).")]
+KeyIdArgument = Annotated[
+    str, typer.Argument(help="API key id (see `tilework keys list`).", show_default=False)
+]
 
 
 @keys_app.command()
@@ -46,83 +50,81 @@ def create(
     no_scopes: Annotated[
         bool, typer.Option("--no-scopes", help="A key that can only call /whoami.")
     ] = False,
-    server: ServerOption = "http://127.0.0.1:8000",
+    server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a key; its secret is printed this once."""
     scopes = [] if no_scopes else (scope or None)
     with handle_errors(), make_client(ctx, server, api_key) as client:
-        created = client.request("POST", "/api_keys", json={"name": name, "scopes": scopes})
-    _show_secret(created, "Created", as_json)
+        created = client.keys.create(name, scopes=scopes)
+    emit(created, as_json, lambda: _show_secret(created, "Created"))
 
 
 @keys_app.command("list")
 def list_keys(
     ctx: typer.Context,
-    server: ServerOption = "http://127.0.0.1:8000",
+    limit: LimitOption = 25,
+    all_pages: AllOption = False,
+    server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """The organization's keys, newest first (never their secrets)."""
     with handle_errors(), make_client(ctx, server, api_key) as client:
-        keys = client.request("GET", "/api_keys", params={"limit": 100}).get("api_keys", [])
-    if as_json:
-        print_json(keys)
-        return
-    table = Table("id", "name", "prefix", "scopes", "last used", "revoked")
-    for key in keys:
-        table.add_row(
-            key["id"],
-            escape(key["name"]),
-            key["prefix"],
-            _scopes(key["scopes"]),
-            key.get("last_used_at") or "never",
-            key.get("revoked_at") or "",
+        keys = list(client.keys.iterate()) if all_pages else client.keys.list(limit=limit).api_keys
+    rows = [
+        (
+            key.id,
+            text(key.name),
+            key.prefix,
+            _scopes(key.scopes),
+            when(key.last_used_at),
+            when(key.revoked_at),
         )
-    out.print(table)
+        for key in keys
+    ]
+    emit(
+        keys,
+        as_json,
+        lambda: table("id", "name", "prefix", "scopes", "last used", "revoked", rows=rows),
+    )
 
 
 @keys_app.command()
 def revoke(
     ctx: typer.Context,
     key_id: KeyIdArgument,
-    server: ServerOption = "http://127.0.0.1:8000",
+    server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Revoke a key now (the organization's last full-access key cannot be revoked)."""
     with handle_errors(), make_client(ctx, server, api_key) as client:
-        revoked = client.request("POST", f"/api_keys/{key_id}/revoke")
-    if as_json:
-        print_json(revoked)
-        return
-    out.print(f"Revoked {escape(revoked['name'])} ({revoked['id']})")
+        revoked = client.keys.revoke(key_id)
+    emit(revoked, as_json, lambda: err.print(f"Revoked {escape(revoked.name)} ({revoked.id})"))
 
 
 @keys_app.command()
 def rotate(
     ctx: typer.Context,
     key_id: KeyIdArgument,
-    server: ServerOption = "http://127.0.0.1:8000",
+    server: ServerOption = DEFAULT_SERVER,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Give a key a new secret (same id, name, scopes); the old secret stops working now."""
     with handle_errors(), make_client(ctx, server, api_key) as client:
-        rotated = client.request("POST", f"/api_keys/{key_id}/rotate")
-    _show_secret(rotated, "Rotated", as_json)
+        rotated = client.keys.rotate(key_id)
+    emit(rotated, as_json, lambda: _show_secret(rotated, "Rotated"))
 
 
-def _show_secret(key: dict[str, Any], verb: str, as_json: bool) -> None:
-    if as_json:
-        print_json(key)
-        return
+def _show_secret(key: ApiKeyCreated, verb: str) -> None:
     err.print(
-        f"{verb} key [bold]{escape(key['name'])}[/] ({key['id']}), scopes: "
-        f"{_scopes(key['scopes'])}. The secret is shown only once:"
+        f"{verb} key [bold]{escape(key.name)}[/] ({key.id}), scopes: "
+        f"{_scopes(key.scopes)}. The secret is shown only once:"
     )
-    typer.echo(key["api_key"])
+    typer.echo(key.api_key)
 
 
 def _scopes(scopes: list[str] | None) -> str:

@@ -9,9 +9,9 @@ from tilework.cli.agents import agents_app
 from tilework.cli.credits import credits_app
 from tilework.cli.doctor import doctor
 from tilework.cli.explain import explain
+from tilework.cli.keys import keys_app
 from tilework.cli.models import models_app
 from tilework.cli.node_types import node_types_app
-from tilework.cli.keys import keys_app
 from tilework.cli.orgs import init
 from tilework.cli.plan import plan_app
 from tilework.cli.run import run

@@ -20,6 +20,7 @@ from tilework.sdk.models.org import WhoAmI
 from tilework.sdk.resources.agents import Agents, AsyncAgents, AsyncNodeTypes, NodeTypes
 from tilework.sdk.resources.billing import AsyncCreditsApi, AsyncPlans, CreditsApi, Plans
 from tilework.sdk.resources.files import AsyncFiles, Files
+from tilework.sdk.resources.keys import AsyncKeys, Keys
 from tilework.sdk.resources.runs import AsyncRuns, Runs
 from tilework.sdk.resources.triggers import AsyncTriggers, Triggers
 from tilework.sdk.resources.uploads import AsyncUploads, Uploads
@@ -68,6 +69,7 @@ class Client:
         self.credits = CreditsApi(core)
         self.webhooks = Webhooks(core)
         self.files = Files(core)
+        self.keys = Keys(core)
 
     def whoami(self) -> WhoAmI:
         """The organization the API key belongs to."""
@@ -125,6 +127,7 @@ class AsyncClient:
         self.credits = AsyncCreditsApi(core)
         self.webhooks = AsyncWebhooks(core)
         self.files = AsyncFiles(core)
+        self.keys = AsyncKeys(core)
 
     async def whoami(self) -> WhoAmI:
         return await self._core.call(whoami())

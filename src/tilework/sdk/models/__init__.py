@@ -60,6 +60,10 @@ from tilework.sdk.models.events import (
     parse_event,
 )
 from tilework.sdk.models.org import (
+    ApiKey,
+    ApiKeyCreated,
+    ApiKeyPage,
+    CreateApiKeyRequest,
     WhoAmI,
 )
 from tilework.sdk.models.runs import (
@@ -133,6 +137,9 @@ __all__ = [
     "AgentPage",
     "AgentSummary",
     "Answer",
+    "ApiKey",
+    "ApiKeyCreated",
+    "ApiKeyPage",
     "AutoTopup",
     "AutoTopupSettings",
     "BillingCycle",
@@ -141,6 +148,7 @@ __all__ = [
     "ChannelsRemoved",
     "Connection",
     "CreateAgentRequest",
+    "CreateApiKeyRequest",
     "CreateConnection",
     "CreateNode",
     "CreditSettingsRequest",
