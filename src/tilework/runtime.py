@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tilework.billing.service import Billing, billing_from_settings
 from tilework.config import Settings
 from tilework.db.checkpoint import WalCheckpointer
-from tilework.db.migrate import upgrade
+from tilework.db.migrate import migrate
 from tilework.db.session import make_engine, make_read_session_factory, make_session_factory
 from tilework.engine.context import EngineContext
 from tilework.engine.executor import execute_task
@@ -31,6 +31,8 @@ from tilework.triggers.service import TriggerService
 from tilework.webhooks.metrics import DeliveryMetrics
 from tilework.webhooks.sender import WebhookSender
 from tilework.workers.embedded import EmbeddedDispatcher
+from tilework.workers.port import Dispatcher
+from tilework.workers.postgres.dispatcher import ProcrastinateDispatcher
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Runtime:
     signer: UrlSigner
     tiles: TileRegistry
     runner: FFmpegRunner
-    dispatcher: EmbeddedDispatcher
+    dispatcher: Dispatcher
     webhooks: WebhookSender
     runs: RunService
     billing: Billing
@@ -55,7 +57,7 @@ class Runtime:
     def start(self) -> None:
         """Migrate the schema, then (unless disabled) start workers and the webhook sender."""
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
-        upgrade(self.db)
+        migrate(self.db)
         if self.workers_enabled:
             self.checkpointer.start()
             self.dispatcher.start()
@@ -80,11 +82,7 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
     )
     tiles = default_registry()
     runner = FFmpegRunner(settings)
-    dispatcher = EmbeddedDispatcher(
-        sessions,
-        concurrency=settings.workers,
-        abort_poll_interval=settings.abort_poll_seconds,
-    )
+    dispatcher = _dispatcher(settings, sessions)
     metrics_registry = CollectorRegistry()
     webhooks = WebhookSender(sessions, settings, metrics=DeliveryMetrics(metrics_registry))
     ctx = EngineContext(
@@ -119,4 +117,18 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         metrics_registry=metrics_registry,
         checkpointer=WalCheckpointer(db),
         workers_enabled=workers,
+    )
+
+
+def _dispatcher(settings: Settings, sessions: sessionmaker[Session]) -> Dispatcher:
+    """Procrastinate on PostgreSQL; the embedded SQLite queue otherwise."""
+    if settings.uses_postgres:
+        return ProcrastinateDispatcher(
+            settings.database_url,
+            concurrency=settings.workers,
+            queues=settings.worker_queues or None,
+            stalled_after_seconds=settings.stalled_after_seconds,
+        )
+    return EmbeddedDispatcher(
+        sessions, concurrency=settings.workers, abort_poll_interval=settings.abort_poll_seconds
     )

@@ -8,10 +8,12 @@ import typer
 from tilework.cli.agents import agents_app
 from tilework.cli.credits import credits_app
 from tilework.cli.explain import explain
+from tilework.cli.migrate import migrate
 from tilework.cli.orgs import init
 from tilework.cli.run import run
 from tilework.cli.serve import serve
 from tilework.cli.webhooks import webhooks_app
+from tilework.cli.worker import worker
 
 app = typer.Typer(
     name="tilework",
@@ -27,6 +29,8 @@ app.command()(run)
 app.command()(explain)
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(credits_app, name="credits")
+app.command()(migrate)
+app.command()(worker)
 
 
 if __name__ == "__main__":  # pragma: no cover
