@@ -30,9 +30,10 @@ from tilework.tiles.registry import TileRegistry, default_registry
 from tilework.triggers.service import TriggerService
 from tilework.webhooks.metrics import DeliveryMetrics
 from tilework.webhooks.sender import WebhookSender
+from tilework.webhooks.wakeup import OutboxListener
 from tilework.workers.embedded import EmbeddedDispatcher
 from tilework.workers.port import Dispatcher
-from tilework.workers.postgres.dispatcher import ProcrastinateDispatcher
+from tilework.workers.postgres.dispatcher import ProcrastinateDispatcher, conninfo
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Runtime:
     metrics_registry: CollectorRegistry
     checkpointer: WalCheckpointer  # SQLite WAL checkpoints off the hot path (a no-op elsewhere)
     workers_enabled: bool = True
+    # PostgreSQL: wakes this process's sender when another process commits events
+    listener: OutboxListener | None = None
 
     def start(self) -> None:
         """Migrate the schema, then (unless disabled) start workers and the webhook sender."""
@@ -62,9 +65,13 @@ class Runtime:
             self.checkpointer.start()
             self.dispatcher.start()
             self.webhooks.start()
+            if self.listener is not None:
+                self.listener.start()
 
     def stop(self) -> None:
         if self.workers_enabled:
+            if self.listener is not None:
+                self.listener.stop()
             self.webhooks.stop()
             self.dispatcher.stop()
             self.checkpointer.stop()
@@ -117,6 +124,11 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         metrics_registry=metrics_registry,
         checkpointer=WalCheckpointer(db),
         workers_enabled=workers,
+        listener=(
+            OutboxListener(conninfo(settings.database_url), webhooks.wake)
+            if settings.uses_postgres
+            else None
+        ),
     )
 
 

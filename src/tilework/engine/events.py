@@ -28,6 +28,7 @@ from tilework.engine import views
 from tilework.engine.statuses import RUN_TERMINAL, node_status, run_status
 from tilework.storage.signing import UrlSigner
 from tilework.webhooks.events import RunFinished, RunProgress, RunStarted
+from tilework.webhooks.wakeup import notify_senders
 
 
 def lock_run(session: Session, run_id: str) -> Run | None:
@@ -103,6 +104,8 @@ def store_events(session: Session, rows: list[dict[str, Any]]) -> None:
     thousand events a second that is a third of the interpreter the webhook sender shares)."""
     session.flush()  # the runs the rows belong to exist first (foreign key)
     session.connection().execute(_STORE_EVENTS, rows)
+    if any(row["delivery_status"] == "pending" for row in rows):
+        notify_senders(session)  # on PostgreSQL, senders in other processes wake at commit
 
 
 _STORE_EVENTS = insert(cast(Table, WebhookEvent.__table__))

@@ -7,7 +7,9 @@ ORM objects per row (and statements rebuilt per call) cost more than the HTTP re
 
 Eligibility keeps each run's order: only each run's lowest-``seq`` *pending* event (its "head")
 may go, and only when due; a leased head is not due until its lease runs out, so a second
-sender (another process) skips it and a crashed one's events come back on their own.
+sender (another process) skips it and a crashed one's events come back on their own. On
+PostgreSQL the heads are read ``FOR UPDATE SKIP LOCKED``: two senders leasing at the same
+moment never take the same head.
 """
 
 from __future__ import annotations
@@ -90,6 +92,10 @@ _DUE_HEADS = (
     .where(or_(_E.next_attempt_at.is_(None), _E.next_attempt_at <= bindparam("now")))
     .order_by(_E.next_attempt_at, _E.created_at)
     .limit(SCAN)
+    # PostgreSQL: senders in several processes lease at once; a head another sender is leasing
+    # right now is skipped, not waited for (and not sent twice). SQLite renders no FOR UPDATE:
+    # its writers are serialized by BEGIN IMMEDIATE.
+    .with_for_update(of=_events, skip_locked=True)
 )
 _SOONEST_DUE = select(func.min(_heads().subquery().c.next_attempt_at))
 _LEASE = update(_events).where(_E.id.in_(_IDS)).values(next_attempt_at=bindparam("until"))
