@@ -6,6 +6,7 @@ CLI and passed down to whatever needs it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -103,6 +104,13 @@ class Settings(BaseSettings):
         """``"0,5,300"`` (the environment's form) or any sequence of non-negative seconds."""
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?", value):
+            raise ValueError("expected empty (files in the data dir) or s3://bucket/prefix")
         return value
 
     @field_validator("worker_queues", mode="before")

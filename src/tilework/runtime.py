@@ -24,7 +24,9 @@ from tilework.engine.executor import execute_task
 from tilework.engine.service import RunService
 from tilework.engine.tasks import EXECUTE_TASK
 from tilework.media.runner import FFmpegRunner
+from tilework.storage.base import BlobStore, BlobUrls
 from tilework.storage.local import LocalBlobStore
+from tilework.storage.s3 import S3BlobStore
 from tilework.storage.signing import UrlSigner
 from tilework.tiles.registry import TileRegistry, default_registry
 from tilework.triggers.service import TriggerService
@@ -42,8 +44,9 @@ class Runtime:
     db: Engine
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]
-    blobs: LocalBlobStore
-    signer: UrlSigner
+    blobs: BlobStore
+    signer: UrlSigner  # HMAC for Tilework's own signed forms and /files URLs
+    urls: BlobUrls  # download URLs of blobs: the signer's /files URLs, or presigned S3 GETs
     tiles: TileRegistry
     runner: FFmpegRunner
     dispatcher: Dispatcher
@@ -60,6 +63,7 @@ class Runtime:
     def start(self) -> None:
         """Migrate the schema, then (unless disabled) start workers and the webhook sender."""
         self.settings.work_dir.mkdir(parents=True, exist_ok=True)
+        self.blobs.check()
         migrate(self.db)
         if self.workers_enabled:
             self.checkpointer.start()
@@ -83,10 +87,10 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = make_engine(settings.database_url)
     sessions = make_session_factory(db)
-    blobs = LocalBlobStore(settings.blob_dir)
     signer = UrlSigner(
         settings.resolved_signing_key(), settings.public_base_url, settings.signed_url_ttl_seconds
     )
+    blobs, urls = _storage(settings, signer)
     tiles = default_registry()
     runner = FFmpegRunner(settings)
     dispatcher = _dispatcher(settings, sessions)
@@ -97,7 +101,7 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         sessions=sessions,
         tiles=tiles,
         blobs=blobs,
-        signer=signer,
+        signer=urls,
         dispatcher=dispatcher,
         runner=runner,
         billing=billing_from_settings(settings, signer),
@@ -114,6 +118,7 @@ def build_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
         read_sessions=make_read_session_factory(db),
         blobs=blobs,
         signer=signer,
+        urls=urls,
         tiles=tiles,
         runner=runner,
         dispatcher=dispatcher,
@@ -144,3 +149,11 @@ def _dispatcher(settings: Settings, sessions: sessionmaker[Session]) -> Dispatch
     return EmbeddedDispatcher(
         sessions, concurrency=settings.workers, abort_poll_interval=settings.abort_poll_seconds
     )
+
+
+def _storage(settings: Settings, signer: UrlSigner) -> tuple[BlobStore, BlobUrls]:
+    """S3 (presigned URLs) when ``TILEWORK_STORAGE_URL`` names a bucket; the data dir otherwise."""
+    if settings.storage_url:
+        store = S3BlobStore(settings.storage_url, settings.data_dir / "cache" / "blobs")
+        return store, store
+    return LocalBlobStore(settings.blob_dir), signer

@@ -75,9 +75,9 @@ def test_cancel_kills_ffmpeg_and_resume_finishes(
     assert gone_after < 10
     assert api.get(f"/agent_run/{run_id}").json()["status"] == "cancelled"
     assert api.post(f"/agent_run/{run_id}/cancel").status_code == 409
-    before_resume = len(receiver.requests)
     events = run_events(receiver, run_id)
     assert events[-1]["status"] == "cancelled"
+    before_resume = len(receiver.requests)  # in order per run: all earlier events are in
 
     resumed = api.post(f"/agent_run/{run_id}/resume").json()
     assert resumed["nodes_queued"] == 1

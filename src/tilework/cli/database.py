@@ -38,13 +38,23 @@ def database_errors(database_url: str) -> Iterator[None]:
 
 
 def preflight(settings: Settings) -> None:
-    """Before a server or worker starts: the database answers and its schema is current.
+    """Before a server or worker starts: the database answers and its schema is current, and
+    the blob store (S3 bucket) is there.
 
-    Done ahead of uvicorn and the workers so that a wrong URL or a server that is down is one
-    line and a non-zero exit, not a traceback from inside a lifespan or a thread.
+    Done ahead of uvicorn and the workers so that a wrong URL, a server that is down or a
+    missing bucket is one line and a non-zero exit, not a traceback from a lifespan or thread.
     """
     from tilework.db.migrate import migrate
     from tilework.db.session import make_engine
+    from tilework.storage.base import StorageUnavailable
+
+    if settings.storage_url:
+        from tilework.storage.s3 import S3BlobStore
+
+        try:
+            S3BlobStore(settings.storage_url, settings.data_dir / "cache" / "blobs").check()
+        except StorageUnavailable as exc:
+            raise CLIError(f"storage {settings.storage_url}: {exc}") from exc
 
     if not settings.uses_postgres:
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,7 @@ from tilework.db.tables import (
 )
 from tilework.engine import views
 from tilework.engine.statuses import RUN_TERMINAL, node_status, run_status
-from tilework.storage.signing import UrlSigner
+from tilework.storage.base import BlobUrls
 from tilework.webhooks.events import RunFinished, RunProgress, RunStarted
 from tilework.webhooks.wakeup import notify_senders
 
@@ -121,7 +121,7 @@ def _common(session: Session, run: Run) -> dict[str, Any]:
     }
 
 
-def publish_started(session: Session, run: Run, signer: UrlSigner) -> None:
+def publish_started(session: Session, run: Run, signer: BlobUrls) -> None:
     payload = RunStarted.model_validate(
         {
             "flag": "RUN_STARTED",
@@ -132,7 +132,7 @@ def publish_started(session: Session, run: Run, signer: UrlSigner) -> None:
     emit(session, run, payload.model_dump(mode="json"))
 
 
-def publish_progress(session: Session, run: Run, changed: list[RunNode], signer: UrlSigner) -> None:
+def publish_progress(session: Session, run: Run, changed: list[RunNode], signer: BlobUrls) -> None:
     if not changed:
         return
     errors = views.node_errors(session, run.id)
@@ -155,7 +155,7 @@ def publish_progress(session: Session, run: Run, changed: list[RunNode], signer:
     emit(session, run, payload.model_dump(mode="json"))
 
 
-def publish_finished(session: Session, run: Run, signer: UrlSigner) -> None:
+def publish_finished(session: Session, run: Run, signer: BlobUrls) -> None:
     nodes = views.nodes_of(session, run.id)
     payload = RunFinished.model_validate(
         {
@@ -171,14 +171,14 @@ def publish_finished(session: Session, run: Run, signer: UrlSigner) -> None:
     emit(session, run, payload.model_dump(mode="json"))
 
 
-def settle(session: Session, run: Run, signer: UrlSigner) -> None:
+def settle(session: Session, run: Run, signer: BlobUrls) -> None:
     """After any change to a running run's tasks: progress event, then finish if done."""
     changed = refresh_statuses(session, run)
     publish_progress(session, run, changed, signer)
     finish_if_done(session, run, signer)
 
 
-def finish_if_done(session: Session, run: Run, signer: UrlSigner) -> bool:
+def finish_if_done(session: Session, run: Run, signer: BlobUrls) -> bool:
     if run.status in RUN_TERMINAL:
         return False
     nodes = views.nodes_of(session, run.id)

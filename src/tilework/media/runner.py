@@ -244,10 +244,12 @@ class FFmpegRunner:
             process.stderr.close()
         return code, stderr
 
-    def probe_json(self, path: Path) -> dict[str, Any]:
-        """ffprobe's format and streams of ``path``; ``MediaError(reason)`` if it can't read it."""
+    def probe_json(self, path: Path | str) -> dict[str, Any]:
+        """ffprobe's format and streams of ``path`` (a file, or a URL given as a string);
+        ``MediaError(reason)`` if it can't read it."""
+        source = path if isinstance(path, str) else str(Path(path).absolute())
         argv = [self.ffprobe_path, "-v", "error", "-print_format", "json"]
-        argv += ["-show_format", "-show_streams", str(Path(path).absolute())]
+        argv += ["-show_format", "-show_streams", source]
         process = spawn(argv)
         try:
             out, err = process.communicate(timeout=PROBE_TIMEOUT_S)
@@ -256,7 +258,7 @@ class FFmpegRunner:
             process.wait()
             raise MediaError(f"ffprobe timed out after {PROBE_TIMEOUT_S:.0f} s") from exc
         if process.returncode != 0:
-            raise MediaError(_probe_reason(err, path) or f"ffprobe exit {process.returncode}")
+            raise MediaError(_probe_reason(err, source) or f"ffprobe exit {process.returncode}")
         data = json.loads(out or "{}")
         if not isinstance(data, dict):
             raise MediaError("ffprobe returned no data")
@@ -267,12 +269,11 @@ class FFmpegRunner:
         return _major_version(self.ffmpeg_path)
 
 
-def _probe_reason(stderr: str, path: Path) -> str:
+def _probe_reason(stderr: str, source: str) -> str:
     lines = meaningful_lines(stderr.splitlines(), limit=1)
     if not lines:
         return ""
-    prefix = f"{Path(path).absolute()}: "
-    return lines[0].removeprefix(prefix)
+    return lines[0].removeprefix(f"{source}: ")
 
 
 @cache
