@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.support.postgres import fresh_database
+from tests.support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures for every layer)
 from tilework.config import Settings
 from tilework.db.session import make_engine, make_session_factory
 from tilework.db.tables import Base
