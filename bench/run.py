@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bench import render_fused, run_latency, webhook_throughput
+from bench import orchestration, render_fused, run_latency, webhook_throughput
 
 
 def main() -> int:
     run_latency.main()
     render_fused.main()
     webhook_throughput.main()
+    orchestration.main()
     return 0
 
 

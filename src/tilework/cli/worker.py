@@ -7,6 +7,7 @@ or Ctrl-C: running jobs are interrupted and go back to the queue for another wor
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from typing import Annotated
@@ -35,6 +36,9 @@ def worker(
             show_default=False,
         ),
     ] = None,
+    log_level: Annotated[
+        str, typer.Option(help="Log level (jobs started and ended: info).")
+    ] = "info",
 ) -> None:
     """Run jobs, webhooks, polling and schedules for a PostgreSQL deployment."""
     with handle_errors():
@@ -50,6 +54,9 @@ def worker(
                 "user@host/db); on SQLite, `tilework serve` runs its workers in-process"
             )
         preflight(settings)
+        logging.basicConfig(
+            level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
         from tilework.runtime import build_runtime
 
         runtime = build_runtime(settings)
