@@ -21,7 +21,7 @@ import pytest
 
 from tests.e2e.cluster import Cluster, ffmpeg_pids
 from tests.e2e.conftest import create_agent, upload_video, wait_for_run
-from tests.e2e.helpers import check_event_shapes, node_type_ids, run_events
+from tests.e2e.helpers import check_event_shapes, node_type_ids, render_running, run_events
 from tests.support.postgres import fresh_database
 from tests.support.private_postgres import private_postgres
 from tests.support.receiver import Receiver
@@ -67,10 +67,10 @@ def test_killing_the_rendering_worker_hands_its_node_to_the_other(
 ) -> None:
     with cluster.api.client() as api:
         run_id = slow_run(api, clips(seconds=20, width=640), receiver.url)
-        pids = wait(lambda: ffmpeg_pids(cluster.root), 90, "the render's ffmpeg", cluster)
-        rendering = cluster.worker_index_of(pids[0])
-        assert rendering is not None, "ffmpeg does not belong to a worker"
-        cluster.kill9_worker(rendering)
+        pids = wait(lambda: rendering(api, run_id, cluster), 90, "the render's ffmpeg", cluster)
+        victim = cluster.worker_index_of(pids[0])
+        assert victim is not None, "ffmpeg does not belong to a worker"
+        cluster.kill9_worker(victim)
         # ffmpeg dies with its worker (parent-death signal), then the survivor renders again.
         wait(lambda: not set(pids) & set(ffmpeg_pids(cluster.root)), 10, "the orphan", cluster)
         events = run_events(receiver, run_id, timeout=180)
@@ -83,7 +83,7 @@ def test_killing_the_rendering_worker_hands_its_node_to_the_other(
         charges = [e for e in ledger if e["kind"] == "charge" and e["run_id"] == run_id]
         assert sorted(e["tile"] for e in charges) == ["Render", "Trim"]  # each once
     finally:
-        cluster.start_worker(rendering)  # back to two workers for the next test
+        cluster.start_worker(victim)  # back to two workers for the next test
 
 
 def test_killing_the_api_leaves_work_and_webhooks_going(
@@ -91,7 +91,7 @@ def test_killing_the_api_leaves_work_and_webhooks_going(
 ) -> None:
     with cluster.api.client() as api:
         run_id = slow_run(api, clips(seconds=12, width=640), receiver.url)
-    wait(lambda: ffmpeg_pids(cluster.root), 90, "the render's ffmpeg", cluster)
+        wait(lambda: rendering(api, run_id, cluster), 90, "the render's ffmpeg", cluster)
     cluster.api.kill9()
     try:
         events = run_events(receiver, run_id, timeout=180)  # sent by the workers
@@ -112,16 +112,22 @@ def test_a_postgresql_restart_mid_run_is_survived(
         try:
             with cluster.api.client() as api:
                 run_id = slow_run(api, clips(seconds=12, width=640), receiver.url)
-            wait(lambda: ffmpeg_pids(cluster.root), 90, "the render's ffmpeg", cluster)
+                wait(lambda: rendering(api, run_id, cluster), 90, "the render's ffmpeg", cluster)
             database.restart()
             events = run_events(receiver, run_id, timeout=240)
-            assert events[-1]["status"] == "completed", cluster.logs()
+            finished = events[-1]
+            assert finished["status"] == "completed", (finished["errors"], cluster.logs())
             assert_every_event_delivered_with_stable_ids(receiver, run_id)
             with cluster.api.client() as api:
                 run = wait_for_run(api, run_id, timeout=60)
             assert run["status"] == "completed" and len(run["outputs"]) == 1
         finally:
             cluster.stop()
+
+
+def rendering(api: httpx.Client, run_id: str, cluster: Cluster) -> list[int]:
+    """The pids of ffmpeg once the run's Render node runs (not an input's thumbnail)."""
+    return ffmpeg_pids(cluster.root) if render_running(api, run_id) else []
 
 
 def assert_every_event_delivered_with_stable_ids(receiver: Receiver, run_id: str) -> None:

@@ -19,7 +19,13 @@ import pytest
 
 from tests.e2e.cluster import MODES, Cluster, Mode, ffmpeg_pids
 from tests.e2e.conftest import MediaServer, create_agent, upload_video, wait_for_run
-from tests.e2e.helpers import check_event_shapes, node_type_ids, probe_duration, run_events
+from tests.e2e.helpers import (
+    check_event_shapes,
+    node_type_ids,
+    probe_duration,
+    render_running,
+    run_events,
+)
 from tests.support.postgres import fresh_database
 from tests.support.receiver import Receiver
 from tests.support.s3 import S3Server
@@ -143,7 +149,8 @@ def test_cancel_kills_ffmpeg_then_resume_charges_each_task_once(
     run_id = api.post(f"/agent/{agent['agent']['id']}/run", json={"video_ids": [video_id]}).json()[
         "run_id"
     ]
-    _wait(lambda: bool(ffmpeg_pids(cluster.root)), 90, "the render's ffmpeg", cluster)
+    rendering = lambda: render_running(api, run_id) and bool(ffmpeg_pids(cluster.root))  # noqa: E731
+    _wait(rendering, 90, "the render's ffmpeg", cluster)
     cancelled = api.post(f"/agent_run/{run_id}/cancel").json()
     assert cancelled["success"] is True and cancelled["tasks_cancelled"] == 1
     _wait(lambda: not ffmpeg_pids(cluster.root), 10, "ffmpeg to be killed", cluster)

@@ -16,9 +16,11 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tilework.db.session import unit_of_work
@@ -28,7 +30,7 @@ from tilework.engine.context import EngineContext
 from tilework.engine.ingest import InputSource
 from tilework.engine.tasks import fan_out
 from tilework.engine.uploads import upload_resolver
-from tilework.errors import TaskAborted, TileworkError
+from tilework.errors import RetryLater, TaskAborted, TileworkError
 from tilework.media.timeline import relink, timeline_from_json, timeline_to_json
 from tilework.tiles.base import RenderedFiles, TileContext, TileResult
 from tilework.tiles.render import RenderParams, render_timeline
@@ -51,6 +53,12 @@ class TaskWork:
     timeline: dict[str, Any]
     is_leaf: bool
     source: InputSource | None = None  # a Video Input task's input, as stored so far
+    # Scratch space of this execution alone: after a worker lost the database, the task may
+    # run twice at once (its job retried elsewhere), on a shared data dir too.
+    attempt_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def work_dir(self, ctx: EngineContext) -> Path:
+        return ctx.settings.work_dir / f"{self.task_id}-{self.attempt_id}"
 
 
 @dataclass
@@ -73,15 +81,24 @@ class Outcome:
 
 
 def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> None:
-    work = _claim(ctx, str(args["task_id"]))
+    try:
+        _execute(ctx, job, str(args["task_id"]))
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away (a restart, a network cut): not the task's fault. The task stays
+        # running and the job runs again once the database answers (a finished task is skipped).
+        raise RetryLater(f"database unavailable: {type(exc.orig).__name__}") from exc
+
+
+def _execute(ctx: EngineContext, job: JobContext, task_id: str) -> None:
+    work = _claim(ctx, task_id)
     if work is None:
         ctx.events_committed()  # the claim may have settled the run (a task lacking credits)
         return
     try:
         outcome = _run(ctx, job, work)
-    except TaskAborted:
-        # Nothing to record: a cancel already marked the task cancelled, and a shutdown leaves it
-        # running so the re-queued job picks it up again after the restart.
+    except (TaskAborted, OperationalError, InterfaceError):
+        # Nothing to record: a cancel already marked the task cancelled, and a shutdown (or a
+        # lost database) leaves it running so the re-queued job picks it up again.
         raise
     except TileworkError as exc:
         _record(ctx, work, "failed", error=exc.detail)
@@ -91,7 +108,7 @@ def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> N
         _record(ctx, work, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
         return
     finally:
-        shutil.rmtree(ctx.settings.work_dir / work.task_id, ignore_errors=True)
+        shutil.rmtree(work.work_dir(ctx), ignore_errors=True)
     _record(ctx, work, "completed", outcome=outcome)
 
 
@@ -152,8 +169,7 @@ def _is_leaf(session: Session, node_id: str) -> bool:
 
 def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
     tile = ctx.tiles.get(work.node_type_id)
-    work_dir = ctx.settings.work_dir / work.task_id
-    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir = work.work_dir(ctx)
     work_dir.mkdir(parents=True)
     source = None
     if work.source is not None:  # a Video Input task: fetch, probe, thumbnail, then its tile
@@ -228,11 +244,14 @@ def _progress_writer(ctx: EngineContext, job: JobContext, task_id: str) -> Any:
             return
         last = now
         job.heartbeat()
-        with unit_of_work(ctx.sessions) as session:
-            task = session.get(Task, task_id)
-            if task is not None and task.status == "running":
-                task.progress = max(0.0, min(1.0, fraction))
-                task.eta_seconds = eta
+        try:
+            with unit_of_work(ctx.sessions) as session:
+                task = session.get(Task, task_id)
+                if task is not None and task.status == "running":
+                    task.progress = max(0.0, min(1.0, fraction))
+                    task.eta_seconds = eta
+        except SQLAlchemyError:  # progress is best effort: a database hiccup must not fail work
+            log.warning("progress of task %s not recorded", task_id, exc_info=True)
 
     return report
 

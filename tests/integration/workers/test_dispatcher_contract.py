@@ -26,7 +26,7 @@ from tilework.config import Settings
 from tilework.db.migrate import migrate
 from tilework.db.session import make_engine, make_session_factory, unit_of_work
 from tilework.db.tables import Job
-from tilework.errors import TaskAborted
+from tilework.errors import RetryLater, TaskAborted
 from tilework.workers.embedded import EmbeddedDispatcher
 from tilework.workers.port import Dispatcher, JobContext, PeriodicJob
 from tilework.workers.postgres.dispatcher import ProcrastinateDispatcher
@@ -359,6 +359,21 @@ def test_a_failing_job_is_failed_and_the_worker_goes_on(
     assert record.calls == [{"n": "after"}]
     logged = [r.exc_info[1] for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
     assert any(isinstance(exc, ValueError) and str(exc) == "boom" for exc in logged)
+
+
+def test_a_job_that_asks_to_retry_later_runs_again(dispatcher: Harness) -> None:
+    attempts: list[int] = []
+
+    def flaky(job: JobContext, args: dict[str, Any]) -> None:
+        attempts.append(job.job_id)
+        if len(attempts) == 1:
+            raise RetryLater("the database went away", delay_seconds=0.2)
+
+    dispatcher.port.register("flaky", flaky)
+    dispatcher.port.start()
+    job_id = defer(dispatcher, "flaky", {})
+    wait_status(dispatcher, job_id, "succeeded")
+    assert attempts == [job_id, job_id]
 
 
 def test_jobs_a_crashed_process_left_running_are_recovered(dispatcher: Harness) -> None:

@@ -12,8 +12,9 @@ callbacks (the ffmpeg runner kills its process group) and waits for the function
 - aborted by a user: the job ends ``aborted``;
 - interrupted because this process stops: the job goes back to ``todo`` (``Interrupted`` is
   retried at once), as in the embedded adapter;
-- a database connection error inside a job: retried with back-off (the task code is
-  idempotent: a task that already finished is skipped).
+- ``RetryLater`` (the engine's word for a lost database) or a database connection error inside
+  a job: retried with back-off (the task code is idempotent: a task already finished is
+  skipped).
 
 A worker whose database connection fails stops (Procrastinate stops a worker when its heartbeat,
 listener or poller fails); the loop here then waits for its running jobs, and starts a new one
@@ -38,7 +39,7 @@ from procrastinate.job_context import AbortReason, JobContext
 from procrastinate.worker import Worker
 from sqlalchemy.exc import DBAPIError
 
-from tilework.errors import TaskAborted
+from tilework.errors import RetryLater, TaskAborted
 from tilework.workers.context import RunningJob
 from tilework.workers.port import JobFunction, PeriodicJob
 from tilework.workers.postgres.cron import cron_for_interval
@@ -84,6 +85,9 @@ class _RetryPolicy(procrastinate.BaseRetryStrategy):
     ) -> procrastinate.RetryDecision | None:
         if isinstance(exception, Interrupted):
             return procrastinate.RetryDecision(retry_in={"seconds": 0})
+        if isinstance(exception, RetryLater) and job.attempts < _DB_RETRIES:
+            wait = max(exception.delay_seconds, min(30, 2**job.attempts))
+            return procrastinate.RetryDecision(retry_in={"seconds": wait})
         if _lost_database(exception) and job.attempts < _DB_RETRIES:
             wait = min(30, 2**job.attempts)
             return procrastinate.RetryDecision(retry_in={"seconds": wait})
