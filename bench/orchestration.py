@@ -8,10 +8,12 @@ job's dispatch:
    the same run with one pass node; (long - short) / (CHAIN - 1) is the cost of one more node,
    from the commit that queues it to the commit that records it. In this process, with the
    runtime's own workers, on SQLite and on PostgreSQL (Procrastinate). Goal ≤ 20 ms.
-2. **Queued runs**: ``QUEUED`` tiny runs (Video Input → pass) are written first, then 1 and
+2. **Queued runs**: ``QUEUED`` tiny runs (Video Input → pass) of 8 organizations are written
+   first, then 1 and
    then 2 ``worker`` processes (``python -m bench.orchestration worker``, the same as
-   ``tilework worker`` plus the pass tile) drain them on PostgreSQL. The time to half and to
-   all of them shows cost linear in runs; runs/s with 1 and 2 workers shows the scaling.
+   ``tilework worker`` plus the pass tile) drain them on PostgreSQL. Clocks start when the first
+   run completes (process start-up is not the queue's cost). The time to half and to all of
+   them shows cost linear in runs; runs/s with 1 and 2 workers shows the scaling.
 
 PostgreSQL comes from ``TILEWORK_BENCH_POSTGRES_URL`` (default: the local server); each
 measurement makes a database of its own and drops it.
@@ -51,6 +53,7 @@ from tilework.tiles.video_input import VIDEO_INPUT_TYPE_ID
 CHAIN = 21
 REPEATS = 5
 QUEUED = int(os.environ.get("BENCH_QUEUED_RUNS", "1000"))
+ORGANIZATIONS = 8
 PASS_TYPE_ID = "bench-pass-0000-0000-000000000000"
 ADMIN_URL = os.environ.get(
     "TILEWORK_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -178,10 +181,12 @@ def queued_runs(clip: Path, workers: int) -> dict[str, float]:
         settings = _settings(Path(tmp), url)
         runtime = runtime_with_pass_tile(settings, workers=False)  # the API's part: no workers
         runtime.start()
-        org_id, upload_id, agents = _setup(runtime, clip, [1])
-        request = RunRequest(video_ids=[upload_id])
-        for _ in range(QUEUED):
-            runtime.runs.start_run(org_id, agents[1], request)
+        # Several organizations, as on a real cluster (an organization's credit account is a
+        # row its tasks lock in turn).
+        tenants = [_setup(runtime, clip, [1]) for _ in range(ORGANIZATIONS)]
+        for number in range(QUEUED):
+            org_id, upload_id, agents = tenants[number % ORGANIZATIONS]
+            runtime.runs.start_run(org_id, agents[1], RunRequest(video_ids=[upload_id]))
         env = {**os.environ, "TILEWORK_DATA_DIR": tmp, "TILEWORK_DATABASE_URL": url,
                "TILEWORK_YOUTUBE_POLL_SECONDS": "0", "TILEWORK_SCHEDULE_TICK_SECONDS": "0",
                "TILEWORK_CREDIT_DEFAULT_PRICE": "0"}  # fmt: skip
@@ -191,6 +196,7 @@ def queued_runs(clip: Path, workers: int) -> dict[str, float]:
             for _ in range(workers)
         ]
         try:
+            began = _drain(runtime, 1)  # the workers are up (process start is not the queue's)
             half = _drain(runtime, QUEUED // 2)
             whole = _drain(runtime, QUEUED)
         finally:
@@ -202,7 +208,7 @@ def queued_runs(clip: Path, workers: int) -> dict[str, float]:
     return {
         "half_s": half - began,
         "all_s": whole - began,
-        "runs_per_s": QUEUED / (whole - began),
+        "runs_per_s": (QUEUED - 1) / (whole - began),
     }
 
 

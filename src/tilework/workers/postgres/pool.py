@@ -208,6 +208,10 @@ class WorkerPool:
             conninfo=self._conninfo,
             min_size=1,
             max_size=max(4, self._options.concurrency + 4),
+            # The queue's own bookkeeping (fetch, finish, heartbeat) need not wait for the disk:
+            # if the server crashes and loses its last moments, a job runs again, and the engine
+            # skips a task it already recorded (its own transactions stay synchronous).
+            kwargs={"options": "-c synchronous_commit=off"},
         )  # Procrastinate's pool checks connections: one a restart dropped is replaced
         app = procrastinate.App(connector=connector)
         retry = _RetryPolicy()
