@@ -6,10 +6,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps node-deps vendor demo test lint typecheck check bench clean openapi fuzz soak
+.PHONY: help venv system-deps node-deps vendor demo test lint typecheck check bench clean openapi fuzz soak cluster
 
 help:
 	@echo "make demo       run a sample clip through an agent on a local server"
+	@echo "make cluster    the demo through an API and two workers on PostgreSQL"
 	@echo "make test       run the test suite"
 	@echo "make check      lint + typecheck + test (what CI runs)"
 	@echo "make openapi    regenerate docs/openapi.json from the app"
@@ -63,6 +64,10 @@ vendor: node-deps
 
 demo: venv system-deps
 	scripts/demo.sh
+
+# PostgreSQL: a database on the local server, or TILEWORK_CLUSTER_DATABASE_URL (README).
+cluster: venv system-deps
+	scripts/cluster.sh
 
 test: venv system-deps node-deps
 	$(BIN)/pytest -q

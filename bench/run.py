@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import (
     clips_ranking,
+    orchestration,
     reframe_talk,
     render_fused,
     run_latency,
@@ -19,6 +20,7 @@ def main() -> int:
     clips_ranking.main()
     reframe_talk.main()
     webhook_signing.main()
+    orchestration.main()
     return 0
 
 

@@ -7,7 +7,10 @@ per small transaction, round-robin over the runs) at a steady offered rate, and 
 (uvicorn, in another process) notes when each arrives. A ``WalCheckpointer`` runs as in
 ``Runtime.start()``. Latency is commit → receipt; throughput is deliveries over the wall time
 from the first commit to the last receipt. One measurement per offered rate in
-``BENCH_WEBHOOK_RATES``.
+``BENCH_WEBHOOK_RATES`` and database in ``BENCH_WEBHOOK_DATABASES`` (``sqlite,postgres``). On
+PostgreSQL (a fresh database, see ``bench.orchestration.database``) the sender is woken the way
+a worker's is when an API process commits: by the NOTIFY of the commit, through an
+``OutboxListener``, never by an in-process call.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +29,16 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bench.orchestration import database
 from tilework.config import Settings
 from tilework.db.checkpoint import WalCheckpointer
-from tilework.db.migrate import upgrade
+from tilework.db.migrate import migrate
 from tilework.db.session import make_engine, make_session_factory, unit_of_work
 from tilework.db.tables import Agent, Organization, Run, utcnow
 from tilework.engine.events import outbox_row, store_events
 from tilework.webhooks.sender import WebhookSender
+from tilework.webhooks.wakeup import OutboxListener
+from tilework.workers.postgres.dispatcher import conninfo
 
 RUNS = 100
 EVENTS_PER_RUN = 100
@@ -39,6 +46,7 @@ BATCH = 20  # events per commit, like one engine transaction emitting a few even
 # Events offered per second, one measurement each: above capacity (deliveries/s is then the
 # sender's capacity), at the goal's 1,000/s, and at half of it (latency below saturation).
 RATES = [float(r) for r in os.environ.get("BENCH_WEBHOOK_RATES", "1500,1000,500").split(",")]
+DATABASES = os.environ.get("BENCH_WEBHOOK_DATABASES", "sqlite,postgres").split(",")
 
 
 # The customer's receiver: a minimal ASGI app on uvicorn (httptools, uvloop), as a FastAPI
@@ -137,7 +145,7 @@ def _payload(run_id: str, seq: int) -> dict[str, Any]:
 
 
 def _offer(
-    sessions: Any, runs: list[str], url: str, sender: WebhookSender, rate: float
+    sessions: Any, runs: list[str], url: str, wake: Callable[[], None], rate: float
 ) -> dict[str, datetime]:
     committed: dict[str, datetime] = {}
     pending = [(run, seq) for seq in range(1, EVENTS_PER_RUN + 1) for run in runs]
@@ -151,30 +159,40 @@ def _offer(
             store_events(session, rows)  # as the engine's emit() stores them
         now = utcnow()  # committed: the clock starts here
         committed.update((row["id"], now) for row in rows)
-        sender.wake()
+        wake()
     return committed
 
 
-def measure(rate: float) -> dict[str, float]:
+def measure(rate: float, kind: str = "sqlite") -> dict[str, float]:
     receiver = _Receiver()
     url = receiver.url
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, database(kind) as database_url:
         settings = Settings(
-            data_dir=Path(tmp), allow_private_urls=True, webhook_secret=SecretStr("bench")
+            data_dir=Path(tmp),
+            allow_private_urls=True,
+            webhook_secret=SecretStr("bench"),
+            **({"database_url": database_url} if database_url else {}),
         )
         engine = make_engine(settings.database_url)
-        upgrade(engine)
+        migrate(engine)
         sessions = make_session_factory(engine)
         runs = _runs(sessions, url)
-        checkpointer = WalCheckpointer(engine)  # as Runtime.start() runs it
+        checkpointer = WalCheckpointer(engine)  # as Runtime.start() runs it (SQLite only)
         checkpointer.start()
         sender = WebhookSender(sessions, settings)
         sender.start()
+        listener = None
+        if database_url:  # woken by NOTIFY, as a worker is by an API process's commits
+            listener = OutboxListener(conninfo(database_url), sender.wake)
+            listener.start()
+        wake = sender.wake if listener is None else (lambda: None)
         first_commit = time.time()
-        committed = _offer(sessions, runs, url, sender, rate)
+        committed = _offer(sessions, runs, url, wake, rate)
         deadline = time.monotonic() + 300
         while receiver.count() < len(committed) and time.monotonic() < deadline:
             time.sleep(0.1)
+        if listener is not None:
+            listener.stop()
         sender.stop()
         checkpointer.stop()
         engine.dispose()
@@ -196,9 +214,9 @@ def measure(rate: float) -> dict[str, float]:
 
 
 def main() -> None:
-    for rate in RATES:
-        result = measure(rate)
-        at = f"at{rate:.0f}"
+    for kind, rate in [(kind, rate) for kind in DATABASES for rate in RATES]:
+        result = measure(rate, kind)
+        at = f"at{rate:.0f}" + ("" if kind == "sqlite" else f"_{kind}")
         print(f"webhook_events_delivered_{at} {result['delivered']:.0f} of {result['offered']:.0f}")
         print(f"webhook_deliveries_per_second_{at} {result['per_second']:.0f} /s")
         print(f"webhook_commit_to_receipt_p50_{at} {result['p50_ms']:.1f} ms")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Tilework end to end on this machine: generate a clip, start a server on a free port, create an
 # organization, import the example agent, run it with live progress, download what it produced.
+# With DEMO_NO_SERVER=1 it uses the server at $TILEWORK_SERVER and the environment's settings
+# (how `make cluster` runs it through its API and workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,15 +10,20 @@ PY=.venv/bin/python
 TW=.venv/bin/tilework
 OUT=demo-output
 [ -x "$TW" ] || { echo "No .venv yet: run \`make demo\` (or \`make venv\` first)." >&2; exit 1; }
-export TILEWORK_DATA_DIR=./.tilework/demo
-export TILEWORK_ALLOW_PRIVATE_URLS=true
-
-rm -rf "$TILEWORK_DATA_DIR" "$OUT"
+OWN_SERVER=${DEMO_NO_SERVER:-0}
+if [ "$OWN_SERVER" = 0 ]; then
+    export TILEWORK_DATA_DIR=./.tilework/demo
+    export TILEWORK_ALLOW_PRIVATE_URLS=true
+    rm -rf "$TILEWORK_DATA_DIR"
+fi
+rm -rf "$OUT"
 mkdir -p "$TILEWORK_DATA_DIR" "$OUT"
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export TILEWORK_SERVER="http://127.0.0.1:$PORT"
-export TILEWORK_PUBLIC_BASE_URL="$TILEWORK_SERVER"
+if [ "$OWN_SERVER" = 0 ]; then
+    PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    export TILEWORK_SERVER="http://127.0.0.1:$PORT"
+    export TILEWORK_PUBLIC_BASE_URL="$TILEWORK_SERVER"
+fi
 
 echo "==> Generating a 16-second 640x360 clip: espeak-ng speech and a face (scikit-image's astronaut)"
 "$PY" -c "
@@ -25,6 +32,7 @@ from tilework.media.samples import make_talking_clip
 make_talking_clip('ffmpeg', Path('$OUT/sample.mp4'))
 "
 
+if [ "$OWN_SERVER" = 0 ]; then
 echo "==> Starting tilework serve on $TILEWORK_SERVER (log: $TILEWORK_DATA_DIR/server.log)"
 "$TW" serve --host 127.0.0.1 --port "$PORT" >"$TILEWORK_DATA_DIR/server.log" 2>&1 &
 SERVER_PID=$!
@@ -33,6 +41,7 @@ stop_server() {
     wait "$SERVER_PID" 2>/dev/null || true
 }
 trap stop_server EXIT
+fi
 
 if ! "$PY" - <<PYEOF
 import sys, time, httpx

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.support.postgres import fresh_database
+from tests.support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures for every layer)
 from tilework.config import Settings
 from tilework.db.session import make_engine, make_session_factory
 from tilework.db.tables import Base
@@ -31,3 +33,10 @@ def db_engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture
 def sessions(db_engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(db_engine)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database of its own (``postgresql+psycopg://…``), dropped after."""
+    with fresh_database() as url:
+        yield url

@@ -6,6 +6,7 @@ CLI and passed down to whatever needs it.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -109,10 +110,34 @@ class Settings(BaseSettings):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    # Scale-out (docs/deployment.md). On PostgreSQL a worker whose heartbeat is older than this
+    # is dead and its jobs are retried by another worker.
+    stalled_after_seconds: float = Field(default=60, gt=0)
+    # Empty: blobs under the data dir. "s3://bucket/prefix": S3 through boto3, configured the
+    # standard AWS way (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+    # AWS_DEFAULT_REGION).
+    storage_url: str = ""
+    # The queues a PostgreSQL worker takes node work from (`tilework worker --queues`).
+    worker_queues: Annotated[tuple[str, ...], NoDecode] = ()
+
     @field_validator("webhook_retry_schedule", mode="before")
     @classmethod
     def _parse_schedule(cls, value: object) -> object:
         """``"0,5,300"`` (the environment's form) or any sequence of non-negative seconds."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?", value):
+            raise ValueError("expected empty (files in the data dir) or s3://bucket/prefix")
+        return value
+
+    @field_validator("worker_queues", mode="before")
+    @classmethod
+    def _parse_queues(cls, value: object) -> object:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -131,6 +156,10 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'tilework.db'}"
         self.public_base_url = self.public_base_url.rstrip("/")
         return self
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql", "postgres:"))
 
     @property
     def blob_dir(self) -> Path:

@@ -17,8 +17,10 @@
     └── InternalError            500 internal_server_error
 
 Services and tiles raise these; one exception handler in ``tilework.api`` renders them, so no
-router builds an error response by hand. ``TaskAborted`` is control flow, not an HTTP error: it
-tells a worker that the job it runs was cancelled.
+router builds an error response by hand. ``TaskAborted`` and ``RetryLater`` are control flow,
+not HTTP errors: the first tells a worker that the job it runs was cancelled, the second that
+the job could not finish for a reason outside the task (the database went away) and should run
+again after ``delay_seconds``.
 """
 
 from __future__ import annotations
@@ -106,3 +108,11 @@ class InternalError(TileworkError):
 
 class TaskAborted(Exception):
     """The job running this code was aborted (run cancelled); stop and clean up."""
+
+
+class RetryLater(Exception):
+    """Run this job again later: something outside the task failed (a lost database)."""
+
+    def __init__(self, reason: str, delay_seconds: float = 2.0) -> None:
+        super().__init__(reason)
+        self.delay_seconds = delay_seconds

@@ -44,6 +44,7 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     api_key: str = ""
     extra_env: dict[str, str] = field(default_factory=dict)
+    serve_args: list[str] = field(default_factory=list)  # e.g. ["--no-workers"]
 
     @property
     def url(self) -> str:
@@ -64,7 +65,10 @@ class Server:
     def start(self) -> None:
         with (self.data_dir / "server.log").open("ab") as log:  # the child keeps its own fd
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "tilework.cli.main", "serve", "--port", str(self.port)],
+                [
+                    *(sys.executable, "-m", "tilework.cli.main", "serve"),
+                    *("--port", str(self.port), *self.serve_args),
+                ],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -93,3 +93,12 @@ def probe_size(url: str) -> tuple[int, int]:
     )
     width, height = out.stdout.strip().split(",")[:2]
     return int(width), int(height)
+
+
+def render_running(api: httpx.Client, run_id: str) -> bool:
+    """The run's Render node is running (its input's thumbnail ffmpeg is not the render)."""
+    nodes = api.get(f"/agent_run/{run_id}/nodes").json()["nodes"]
+    return any(
+        n["node_type"]["node_type_name"].lower() == "render" and n["status"] == "running"
+        for n in nodes
+    )

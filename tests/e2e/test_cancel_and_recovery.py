@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server, create_agent, upload_video, wait_for_run
-from tests.e2e.helpers import check_event_shapes, node_type_ids, run_events
+from tests.e2e.helpers import check_event_shapes, node_type_ids, render_running, run_events
 from tests.support.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -67,7 +67,11 @@ def test_cancel_kills_ffmpeg_and_resume_finishes(
         f"/agent/{agent['agent']['id']}/run",  # type: ignore[index]
         json={"video_ids": [video_id], "callback_url": receiver.url},
     ).json()["run_id"]
-    wait_until(lambda: bool(ffmpeg_pids(server.data_dir)), 60, "the render's ffmpeg")
+    wait_until(
+        lambda: render_running(api, run_id) and bool(ffmpeg_pids(server.data_dir)),
+        60,
+        "the render's ffmpeg",
+    )
 
     cancelled = api.post(f"/agent_run/{run_id}/cancel").json()
     assert cancelled["success"] is True and cancelled["tasks_cancelled"] == 1
@@ -75,9 +79,9 @@ def test_cancel_kills_ffmpeg_and_resume_finishes(
     assert gone_after < 10
     assert api.get(f"/agent_run/{run_id}").json()["status"] == "cancelled"
     assert api.post(f"/agent_run/{run_id}/cancel").status_code == 409
-    before_resume = len(receiver.requests)
     events = run_events(receiver, run_id)
     assert events[-1]["status"] == "cancelled"
+    before_resume = len(receiver.requests)  # in order per run: all earlier events are in
 
     resumed = api.post(f"/agent_run/{run_id}/resume").json()
     assert resumed["nodes_queued"] == 1
@@ -119,7 +123,11 @@ def test_server_stopped_mid_run_then_restarted_completes_the_run(
             f"/agent/{agent['agent']['id']}/run",  # type: ignore[index]
             json={"video_ids": [video_id], "callback_url": receiver.url},
         ).json()["run_id"]
-    wait_until(lambda: bool(ffmpeg_pids(crash_server.data_dir)), 60, "the render's ffmpeg")
+        wait_until(
+            lambda: render_running(api, run_id) and bool(ffmpeg_pids(crash_server.data_dir)),
+            60,
+            "the render's ffmpeg",
+        )
 
     if how == "SIGKILL":
         crash_server.kill9()

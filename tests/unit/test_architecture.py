@@ -67,6 +67,16 @@ RULES = (
 )
 API_IMPORTERS = ("tilework.api", "tilework.cli", "tilework.runtime", "tilework.web")
 WEB_IMPORTERS = ("tilework.web", "tilework.api.app")  # the app factory installs the dashboard
+# Concrete adapters are picked by the composition root; besides their own package only the CLI
+# (start-up checks) and the migration (Procrastinate's schema) may name them.
+ADAPTERS = ("tilework.workers.embedded", "tilework.workers.postgres", "tilework.storage.s3")
+ADAPTER_IMPORTERS = (
+    "tilework.runtime",
+    "tilework.cli",
+    "tilework.workers",
+    "tilework.storage",
+    "tilework.db.migrate",
+)
 
 
 def within(name: str, package: str) -> bool:
@@ -115,6 +125,10 @@ def violations(module: str, imports: list[tuple[int, str]]) -> list[str]:
             found.append(f"{module}:{line} imports {name} (only api, cli, runtime and web may)")
         if within(name, "tilework.web") and not any(within(module, m) for m in WEB_IMPORTERS):
             found.append(f"{module}:{line} imports {name} (the dashboard is HTTP-side, like api)")
+        if any(within(name, a) for a in ADAPTERS) and not any(
+            within(module, m) for m in ADAPTER_IMPORTERS
+        ):
+            found.append(f"{module}:{line} imports the adapter {name} (only runtime picks them)")
     return found
 
 

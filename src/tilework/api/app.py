@@ -42,12 +42,13 @@ from tilework.config import Settings
 from tilework.runtime import build_runtime
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, workers: bool = True) -> FastAPI:
+    """``workers=False``: the API alone (jobs and webhooks run in ``tilework worker``)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, workers=workers)
         runtime.start()
         app.state.runtime = runtime
         try:

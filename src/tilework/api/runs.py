@@ -42,7 +42,7 @@ def get_run(
     session: SessionDep,
     runtime: Runtime = Depends(get_runtime),
 ) -> dict[str, Any]:
-    return views.run_view(session, _owned(session, org, run_id), runtime.signer)
+    return views.run_view(session, _owned(session, org, run_id), runtime.urls)
 
 
 @router.get("/agent_run/{run_id}/nodes")
@@ -181,7 +181,7 @@ def _list(
         session, filters.apply(query), Run, limit=filters.limit, cursor=filters.cursor
     )
     return {
-        "runs": [views.run_summary(session, run, runtime.signer) for run in runs],
+        "runs": [views.run_summary(session, run, runtime.urls) for run in runs],
         "next_cursor": next_cursor,
     }
 

@@ -10,6 +10,7 @@ from tilework.cli.credits import credits_app
 from tilework.cli.doctor import doctor
 from tilework.cli.explain import explain
 from tilework.cli.keys import keys_app
+from tilework.cli.migrate import migrate
 from tilework.cli.models import models_app
 from tilework.cli.node_types import node_types_app
 from tilework.cli.orgs import init
@@ -21,6 +22,7 @@ from tilework.cli.triggers import triggers_app
 from tilework.cli.uploads import uploads_app
 from tilework.cli.webhooks import webhooks_app
 from tilework.cli.whoami import whoami
+from tilework.cli.worker import worker
 
 app = typer.Typer(
     name="tilework",
@@ -45,6 +47,8 @@ app.command()(whoami)
 app.add_typer(models_app, name="models")
 app.command()(doctor)
 app.add_typer(keys_app, name="keys")
+app.command()(migrate)
+app.command()(worker)
 
 
 if __name__ == "__main__":  # pragma: no cover

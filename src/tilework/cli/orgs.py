@@ -46,7 +46,7 @@ def _create(name: str) -> tuple[str, str]:
 
     settings = load_settings()
     try:
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, workers=False)
         runtime.start()
         try:
             with unit_of_work(runtime.sessions) as session:

@@ -11,8 +11,7 @@ from tilework.billing.service import Billing
 from tilework.config import Settings
 from tilework.media.runner import FFmpegRunner
 from tilework.net.guard import Resolver
-from tilework.storage.local import BlobStore
-from tilework.storage.signing import UrlSigner
+from tilework.storage.base import BlobStore, BlobUrls
 from tilework.tiles.registry import TileRegistry
 from tilework.workers.port import Dispatcher
 
@@ -27,7 +26,7 @@ class EngineContext:
     sessions: sessionmaker[Session]
     tiles: TileRegistry
     blobs: BlobStore
-    signer: UrlSigner
+    signer: BlobUrls  # signed download URLs of blobs (/files URLs, or presigned S3 GETs)
     dispatcher: Dispatcher
     runner: FFmpegRunner
     billing: Billing  # prices tasks and holds/charges their credits

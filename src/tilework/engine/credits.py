@@ -29,7 +29,8 @@ INSUFFICIENT_CREDITS = "Insufficient credits"
 
 def task_charge(ctx: EngineContext, run: Run, node: RunNode, task: Task) -> TaskCharge:
     tile = ctx.tiles.get(node.node_type_id)
-    seconds = duration_s(timeline_from_json(task.input_timeline))
+    # An input task's timeline is built by its worker; inputs are free anyway.
+    seconds = 0.0 if tile.is_input else duration_s(timeline_from_json(task.input_timeline))
     cost = ctx.billing.prices.task_cost(
         tile.slug, seconds, type_id=tile.type_id, is_input=tile.is_input
     )
@@ -185,6 +186,9 @@ def estimate_view(
         "auto_topup": funds.auto_topup,
         "can_start": funds.covers(result.first_node_credits),
         "sufficient": funds.covers(result.total),
-        "input_seconds": [round(_input_seconds(s), 3) for s in sources],
+        # null: a URL input, not downloaded for an estimate (its duration counts as 0)
+        "input_seconds": [
+            None if s.media_info is None else round(_input_seconds(s), 3) for s in sources
+        ],
         "nodes": nodes,
     }

@@ -26,8 +26,9 @@ from tilework.db.tables import (
 )
 from tilework.engine import views
 from tilework.engine.statuses import RUN_TERMINAL, node_note, node_status, run_status
-from tilework.storage.signing import UrlSigner
+from tilework.storage.base import BlobUrls
 from tilework.webhooks.events import RunFinished, RunProgress, RunStarted
+from tilework.webhooks.wakeup import notify_senders
 
 
 def lock_run(session: Session, run_id: str) -> Run | None:
@@ -103,6 +104,8 @@ def store_events(session: Session, rows: list[dict[str, Any]]) -> None:
     thousand events a second that is a third of the interpreter the webhook sender shares)."""
     session.flush()  # the runs the rows belong to exist first (foreign key)
     session.connection().execute(_STORE_EVENTS, rows)
+    if any(row["delivery_status"] == "pending" for row in rows):
+        notify_senders(session)  # on PostgreSQL, senders in other processes wake at commit
 
 
 _STORE_EVENTS = insert(cast(Table, WebhookEvent.__table__))
@@ -118,7 +121,7 @@ def _common(session: Session, run: Run) -> dict[str, Any]:
     }
 
 
-def publish_started(session: Session, run: Run, signer: UrlSigner) -> None:
+def publish_started(session: Session, run: Run, signer: BlobUrls) -> None:
     payload = RunStarted.model_validate(
         {
             "flag": "RUN_STARTED",
@@ -129,7 +132,7 @@ def publish_started(session: Session, run: Run, signer: UrlSigner) -> None:
     emit(session, run, payload.model_dump(mode="json"))
 
 
-def publish_progress(session: Session, run: Run, changed: list[RunNode], signer: UrlSigner) -> None:
+def publish_progress(session: Session, run: Run, changed: list[RunNode], signer: BlobUrls) -> None:
     if not changed:
         return
     errors = views.node_errors(session, run.id)
@@ -152,7 +155,7 @@ def publish_progress(session: Session, run: Run, changed: list[RunNode], signer:
     emit(session, run, payload.model_dump(mode="json"))
 
 
-def publish_finished(session: Session, run: Run, signer: UrlSigner) -> None:
+def publish_finished(session: Session, run: Run, signer: BlobUrls) -> None:
     nodes = views.nodes_of(session, run.id)
     payload = RunFinished.model_validate(
         {
@@ -168,14 +171,14 @@ def publish_finished(session: Session, run: Run, signer: UrlSigner) -> None:
     emit(session, run, payload.model_dump(mode="json"))
 
 
-def settle(session: Session, run: Run, signer: UrlSigner) -> None:
+def settle(session: Session, run: Run, signer: BlobUrls) -> None:
     """After any change to a running run's tasks: progress event, then finish if done."""
     changed = refresh_statuses(session, run)
     publish_progress(session, run, changed, signer)
     finish_if_done(session, run, signer)
 
 
-def finish_if_done(session: Session, run: Run, signer: UrlSigner) -> bool:
+def finish_if_done(session: Session, run: Run, signer: BlobUrls) -> bool:
     if run.status in RUN_TERMINAL:
         return False
     nodes = views.nodes_of(session, run.id)

@@ -2,9 +2,11 @@
 
 Three short transactions per task: claim (queued → running), optional progress writes, and the
 result (completed with renders and downstream tasks, or failed, or cancelled) together with its
-events. A task that is already terminal when its job starts (a re-delivered job after a crash)
-is skipped, so nothing runs twice to completion; a result that arrives after the run was
-cancelled is dropped.
+events. A Video Input task first fetches its input (``ingest.materialize``) and records it on
+the run's input row with its result. Timelines are stored portable (``blobrefs``): the task may
+run on any worker. A task that is already terminal when its job starts (a re-delivered job
+after a crash) is skipped, so nothing runs twice to completion; a result that arrives after the
+run was cancelled is dropped.
 """
 
 from __future__ import annotations
@@ -14,17 +16,21 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tilework.db.session import unit_of_work
-from tilework.db.tables import Render, RunEdge, RunNode, Task, utcnow
-from tilework.engine import credits, events
+from tilework.db.tables import Render, RunEdge, RunInput, RunNode, Task, utcnow
+from tilework.engine import blobrefs, credits, events, ingest
 from tilework.engine.context import EngineContext
+from tilework.engine.ingest import InputSource
 from tilework.engine.tasks import fan_out
 from tilework.engine.uploads import upload_resolver
-from tilework.errors import TaskAborted, TileworkError
+from tilework.errors import RetryLater, TaskAborted, TileworkError
 from tilework.media.timeline import relink, timeline_from_json, timeline_to_json
 from tilework.tiles.base import RenderedFiles, TileContext, TileResult
 from tilework.tiles.render import RenderParams, render_timeline
@@ -46,6 +52,13 @@ class TaskWork:
     params: dict[str, Any]
     timeline: dict[str, Any]
     is_leaf: bool
+    source: InputSource | None = None  # a Video Input task's input, as stored so far
+    # Scratch space of this execution alone: after a worker lost the database, the task may
+    # run twice at once (its job retried elsewhere), on a shared data dir too.
+    attempt_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def work_dir(self, ctx: EngineContext) -> Path:
+        return ctx.settings.work_dir / f"{self.task_id}-{self.attempt_id}"
 
 
 @dataclass
@@ -63,18 +76,29 @@ class Outcome:
     timelines: list[dict[str, Any]]
     status_message: str | None
     renders: list[StoredRender] = field(default_factory=list)
+    source: InputSource | None = None  # the fetched input of a Video Input task
+    input_timeline: dict[str, Any] | None = None
 
 
 def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> None:
-    work = _claim(ctx, str(args["task_id"]))
+    try:
+        _execute(ctx, job, str(args["task_id"]))
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away (a restart, a network cut): not the task's fault. The task stays
+        # running and the job runs again once the database answers (a finished task is skipped).
+        raise RetryLater(f"database unavailable: {type(exc.orig).__name__}") from exc
+
+
+def _execute(ctx: EngineContext, job: JobContext, task_id: str) -> None:
+    work = _claim(ctx, task_id)
     if work is None:
         ctx.events_committed()  # the claim may have settled the run (a task lacking credits)
         return
     try:
         outcome = _run(ctx, job, work)
-    except TaskAborted:
-        # Nothing to record: a cancel already marked the task cancelled, and a shutdown leaves it
-        # running so the re-queued job picks it up again after the restart.
+    except (TaskAborted, OperationalError, InterfaceError):
+        # Nothing to record: a cancel already marked the task cancelled, and a shutdown (or a
+        # lost database) leaves it running so the re-queued job picks it up again.
         raise
     except TileworkError as exc:
         _record(ctx, work, "failed", error=exc.detail)
@@ -84,7 +108,7 @@ def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> N
         _record(ctx, work, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
         return
     finally:
-        shutil.rmtree(ctx.settings.work_dir / work.task_id, ignore_errors=True)
+        shutil.rmtree(work.work_dir(ctx), ignore_errors=True)
     _record(ctx, work, "completed", outcome=outcome)
 
 
@@ -112,7 +136,31 @@ def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:
             params=dict(node.params),
             timeline=dict(task.input_timeline),
             is_leaf=_is_leaf(session, node.id),
+            source=_input_source(session, node, task) if _is_input(ctx, node) else None,
         )
+
+
+def _is_input(ctx: EngineContext, node: RunNode) -> bool:
+    return ctx.tiles.get(node.node_type_id).is_input
+
+
+def _input_source(session: Session, node: RunNode, task: Task) -> InputSource:
+    row = session.scalars(
+        select(RunInput).where(
+            RunInput.run_node_id == node.id, RunInput.position == int(task.item_key)
+        )
+    ).one()
+    return InputSource(
+        node_id=node.original_node_id or "",
+        kind=row.source_kind,
+        ref=row.source_ref,
+        start_ms=row.clip_start_ms,
+        end_ms=row.clip_end_ms,
+        blob_key=row.blob_key,
+        media_info=row.media_info or None,
+        thumbnail_key=row.thumbnail_key,
+        position=row.position,
+    )
 
 
 def _is_leaf(session: Session, node_id: str) -> bool:
@@ -121,9 +169,14 @@ def _is_leaf(session: Session, node_id: str) -> bool:
 
 def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
     tile = ctx.tiles.get(work.node_type_id)
-    work_dir = ctx.settings.work_dir / work.task_id
-    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir = work.work_dir(ctx)
     work_dir.mkdir(parents=True)
+    source = None
+    if work.source is not None:  # a Video Input task: fetch, probe, thumbnail, then its tile
+        source = ingest.materialize(ctx, work.source)
+        timeline = timeline_to_json(ingest.source_timeline_of(ctx, source))
+    else:
+        timeline = blobrefs.localized(work.timeline, ctx.blobs)  # fetches what it names
     tile_ctx = TileContext(
         settings=ctx.settings,
         work_dir=work_dir,
@@ -131,7 +184,7 @@ def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
         progress=_progress_writer(ctx, job, work.task_id),
         resolve_upload=upload_resolver(ctx.sessions, ctx.blobs, work.org_id),
     )
-    result = tile.run(tile_ctx, tile.parse_params(work.params), timeline_from_json(work.timeline))
+    result = tile.run(tile_ctx, tile.parse_params(work.params), timeline_from_json(timeline))
     if job.should_abort():
         raise TaskAborted()
     stored = [
@@ -139,10 +192,15 @@ def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
     ]
     # A render tile's output timeline points at its file, which now lives in the blob store.
     moved = {s.files.video: ctx.blobs.path(s.video_key) for s in stored}
+    root = ctx.blobs.root
     return Outcome(
-        timelines=[timeline_to_json(relink(t, moved)) for t in result.timelines],
+        timelines=[
+            blobrefs.portable(timeline_to_json(relink(t, moved)), root) for t in result.timelines
+        ],
         status_message=result.note(),
         renders=stored,
+        source=source,
+        input_timeline=None if source is None else blobrefs.portable(timeline, root),
     )
 
 
@@ -186,11 +244,14 @@ def _progress_writer(ctx: EngineContext, job: JobContext, task_id: str) -> Any:
             return
         last = now
         job.heartbeat()
-        with unit_of_work(ctx.sessions) as session:
-            task = session.get(Task, task_id)
-            if task is not None and task.status == "running":
-                task.progress = max(0.0, min(1.0, fraction))
-                task.eta_seconds = eta
+        try:
+            with unit_of_work(ctx.sessions) as session:
+                task = session.get(Task, task_id)
+                if task is not None and task.status == "running":
+                    task.progress = max(0.0, min(1.0, fraction))
+                    task.eta_seconds = eta
+        except SQLAlchemyError:  # progress is best effort: a database hiccup must not fail work
+            log.warning("progress of task %s not recorded", task_id, exc_info=True)
 
     return report
 
@@ -221,6 +282,9 @@ def _record_outcome(
     ctx: EngineContext, session: Session, work: TaskWork, task: Task, outcome: Outcome
 ) -> None:
     task.output_timelines, task.progress, task.eta_seconds = outcome.timelines, 1.0, None
+    if outcome.source is not None:
+        _record_input(session, work, outcome.source)
+        task.input_timeline = outcome.input_timeline or {}
     for stored in outcome.renders:
         session.add(
             Render(
@@ -240,3 +304,12 @@ def _record_outcome(
         )
     task.status_message = outcome.status_message
     fan_out(ctx, session, task, outcome.timelines)
+
+
+def _record_input(session: Session, work: TaskWork, source: InputSource) -> None:
+    """The fetched input, on the run's input row: RUN_FINISHED and the run's view show it."""
+    row = session.scalars(
+        select(RunInput).where(RunInput.run_id == work.run_id, RunInput.position == source.position)
+    ).one()
+    row.blob_key, row.thumbnail_key = source.blob_key, source.thumbnail_key
+    row.media_info = dict(source.media_info or {})

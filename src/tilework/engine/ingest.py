@@ -1,8 +1,12 @@
-"""Turn a run request's inputs into stored, probed media before the run is accepted.
+"""A run request's inputs: resolved when the run is asked for, fetched by a worker.
 
-Inputs are fetched and probed *before* the run exists, so a URL that is not media, a truncated
-file or a foreign id is a 400 from ``POST /agent/{id}/run``, never a run that fails later. URL
-downloads happen outside any database transaction.
+``POST /agent/{id}/run`` answers at once on every deployment: it resolves uploads and earlier
+renders (database look-ups; a foreign or unfinished id is a 404/400) and refuses malformed or
+SSRF-blocked URLs (400), but never downloads. Each input becomes a task of its Video Input node;
+the worker that runs it (``materialize``) downloads a URL, probes it, stores it and makes its
+thumbnail. A URL that fails (unreachable, not a video, truncated) fails that item with the
+reason; the rest of the run goes on. Trigger launches, already on a worker, may fetch before
+writing the run (``fetch``) because their duration filter needs the probed input.
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import opentimelineio as otio
 from sqlalchemy.orm import Session
 
 from tilework.db.tables import Render, Upload
 from tilework.engine.context import EngineContext
 from tilework.engine.schemas import RunRequest, Sources
-from tilework.errors import NotFoundError, ValidationError
-from tilework.media.probe import probe
+from tilework.errors import MediaError, NotFoundError, ValidationError
+from tilework.media.probe import MediaInfo, probe
 from tilework.media.thumbnail import extract_thumbnail
+from tilework.media.timeline import source_timeline
 from tilework.net import youtube
 from tilework.net.download import download
 from tilework.net.guard import check_url
@@ -36,6 +42,7 @@ class InputSource:
     blob_key: str = ""
     media_info: dict[str, Any] | None = None
     thumbnail_key: str | None = None
+    position: int = 0  # the run's input number (its item key), once written
 
 
 def sources_from_request(request: RunRequest, input_node_ids: list[str]) -> list[InputSource]:
@@ -109,13 +116,27 @@ def check_callback(ctx: EngineContext, url: str | None) -> None:
         check_url(url, allow_private=ctx.settings.allow_private_urls, resolver=ctx.resolver)
 
 
+def check_urls(ctx: EngineContext, sources: list[InputSource]) -> None:
+    """400 for a malformed URL or one the SSRF guard refuses; nothing is downloaded."""
+    for source in sources:
+        if source.kind == "url":
+            check_url(
+                source.ref, allow_private=ctx.settings.allow_private_urls, resolver=ctx.resolver
+            )
+
+
 def fetch(ctx: EngineContext, sources: list[InputSource]) -> list[InputSource]:
-    """Download URL inputs, probe everything, and make one thumbnail per input (cached)."""
-    return [_with_thumbnail(ctx, _fetch_one(ctx, source)) for source in sources]
+    """Download and probe the URL inputs not fetched yet (on a worker, never in a request)."""
+    return [_fetch_one(ctx, source) for source in sources]
+
+
+def materialize(ctx: EngineContext, source: InputSource) -> InputSource:
+    """A Video Input task's work: the input stored, probed and with its thumbnail."""
+    return _with_thumbnail(ctx, _fetch_one(ctx, source))
 
 
 def _fetch_one(ctx: EngineContext, source: InputSource) -> InputSource:
-    if source.kind != "url":
+    if source.kind != "url" or source.blob_key:
         return source
     check_url(source.ref, allow_private=ctx.settings.allow_private_urls, resolver=ctx.resolver)
     ctx.settings.work_dir.mkdir(parents=True, exist_ok=True)
@@ -126,7 +147,11 @@ def _fetch_one(ctx: EngineContext, source: InputSource) -> InputSource:
             result = download(
                 source.ref, Path(tmp) / "download", settings=ctx.settings, resolver=ctx.resolver
             )
-        info = probe(ctx.runner, result.path, "video")
+        try:
+            info = probe(ctx.runner, result.path, "video")
+        except MediaError as exc:  # name the URL, not the temp file
+            detail = exc.detail.removeprefix(f"{result.path.name}: ")
+            raise MediaError(f"{source.ref}: {detail}") from None
         key = f"inputs/{uuid.uuid4()}/{_safe_name(result.filename)}"
         ctx.blobs.put_file(key, result.path, move=True)
     return replace(source, blob_key=key, media_info=info.model_dump(mode="json"))
@@ -139,8 +164,8 @@ def _safe_name(filename: str | None) -> str:
 
 
 def _with_thumbnail(ctx: EngineContext, source: InputSource) -> InputSource:
-    key = f"{source.blob_key}.thumb.jpg"
-    if not ctx.blobs.exists(key):
+    key = source.thumbnail_key or f"{source.blob_key}.thumb.jpg"
+    if source.thumbnail_key is None and not ctx.blobs.exists(key):
         info = source.media_info or {}
         at = min(1.0, float(info.get("duration_s") or 0) / 2)
         with tempfile.TemporaryDirectory(dir=ctx.settings.work_dir) as tmp:
@@ -148,3 +173,14 @@ def _with_thumbnail(ctx: EngineContext, source: InputSource) -> InputSource:
             extract_thumbnail(ctx.runner, ctx.blobs.path(source.blob_key), out, at_s=at)
             ctx.blobs.put_file(key, out, move=True)
     return replace(source, thumbnail_key=key)
+
+
+def source_timeline_of(ctx: EngineContext, source: InputSource) -> otio.schema.Timeline:
+    """The edit an input feeds its Video Input node: the stored file, clipped as asked."""
+    return source_timeline(
+        ctx.blobs.path(source.blob_key),
+        MediaInfo.model_validate(source.media_info),
+        start_ms=source.start_ms,
+        end_ms=source.end_ms,
+        name=f"input {source.position}",
+    )

@@ -1,8 +1,9 @@
 """Start, cancel and resume runs: the engine's entry points, called by the API.
 
 Each entry point is one unit of work: the state change, the jobs it defers and the events it
-emits commit together. ``start_run`` reads the template and resolves inputs first, fetches URL
-inputs outside any transaction, then writes the run in one short transaction.
+emits commit together. ``start_run`` reads the template and resolves inputs, then writes the run
+and one task per input (its Video Input node's work: fetch, probe, thumbnail) in one short
+transaction; nothing is downloaded in the request (see ``ingest``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tilework.engine.compile import RunPlan, TemplateNode, compile_plan
 from tilework.engine.context import EngineContext
 from tilework.engine.schemas import RunRequest
 from tilework.engine.statuses import NODE_RESUMABLE, RUN_TERMINAL
-from tilework.engine.tasks import requeue_task, run_input_tile
+from tilework.engine.tasks import queue_input_task, requeue_task
 from tilework.errors import ConflictError, NotFoundError
 
 
@@ -76,13 +77,18 @@ class RunService:
         *,
         triggered_by: dict[str, Any] | None = None,
         hooks: StartHooks | None = None,
+        prefetch: bool = False,
     ) -> str:
+        """Write the run; its inputs are fetched by workers. ``prefetch`` fetches them first,
+        for callers already on a worker that must see the probed inputs (trigger launches)."""
         ingest.check_callback(self.ctx, request.callback_url)
         with unit_of_work(self.ctx.sessions) as session:
             plan = self._plan(session, org_id, agent_id, request)
             sources = ingest.sources_from_request(request, plan.input_node_ids)
             sources = ingest.resolve_stored(session, org_id, sources)
-        sources = ingest.fetch(self.ctx, sources)
+        ingest.check_urls(self.ctx, sources)
+        if prefetch:
+            sources = ingest.fetch(self.ctx, sources)
         if hooks is not None:
             hooks.accept_sources(sources)
         with unit_of_work(self.ctx.sessions) as session:
@@ -98,13 +104,13 @@ class RunService:
         return run_id
 
     def estimate(self, org_id: str, agent_id: str, request: RunRequest) -> dict[str, Any]:
-        """[ext] What ``start_run`` with this request would cost; inputs are resolved, fetched
-        and probed exactly as for a run (nothing is written)."""
+        """[ext] What ``start_run`` with this request would cost; inputs are resolved as for a
+        run (nothing is written, nothing downloaded: a URL input's duration is unknown)."""
         with unit_of_work(self.ctx.sessions) as session:
             plan = self._plan(session, org_id, agent_id, request)
             sources = ingest.sources_from_request(request, plan.input_node_ids)
             sources = ingest.resolve_stored(session, org_id, sources)
-        sources = ingest.fetch(self.ctx, sources)
+        ingest.check_urls(self.ctx, sources)
         with unit_of_work(self.ctx.sessions) as session:
             return credits.estimate_view(self.ctx, session, org_id, agent_id, plan, sources)
 
@@ -185,7 +191,7 @@ class RunService:
                 position=position,
                 source_kind=src.kind,
                 source_ref=src.ref,
-                blob_key=src.blob_key,
+                blob_key=src.blob_key,  # "" until a worker has fetched a URL input
                 media_info=src.media_info or {},
                 clip_start_ms=src.start_ms,
                 clip_end_ms=src.end_ms,
@@ -195,12 +201,10 @@ class RunService:
         ]
         session.add_all(inputs)
         session.flush()
+        for run_input in inputs:  # each input is its Video Input node's work, on a worker
+            queue_input_task(self.ctx, session, run_input)
         events.refresh_statuses(session, run)
         events.publish_started(session, run, self.ctx.signer)
-        # Input tiles are pure and cheap: they run here, so input nodes are never re-run.
-        for run_input in inputs:
-            run_input_tile(self.ctx, session, run, run_input)
-        events.settle(session, run, self.ctx.signer)
         return run
 
     # -- cancel --------------------------------------------------------------------------
@@ -249,8 +253,7 @@ class RunService:
     def _requeue(self, session: Session, run: Run) -> ResumeResult:
         considered, requeued = 0, []
         for node in views.nodes_of(session, run.id):
-            resumable = node.status in NODE_RESUMABLE or node.needs_credits
-            if not resumable or self.ctx.tiles.get(node.node_type_id).is_input:
+            if not (node.status in NODE_RESUMABLE or node.needs_credits):
                 continue
             considered += 1
             tasks = credits.tasks_to_requeue(session, node, NODE_RESUMABLE)

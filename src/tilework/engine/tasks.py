@@ -1,4 +1,4 @@
-"""Task bookkeeping: creating and re-queueing tasks, running input tiles, fanning out items.
+"""Task bookkeeping: creating and re-queueing tasks, fanning out items.
 
 A task is one node applied to one item. Items are keyed by path: input ``n`` is item ``"n"``;
 a node that returns several timelines (fan-out) turns item ``k`` into ``k.0``, ``k.1`` … and
@@ -13,11 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tilework.db.tables import Run, RunEdge, RunInput, RunNode, Task, utcnow
+from tilework.db.tables import RunEdge, RunInput, Task
 from tilework.engine.context import EngineContext
-from tilework.media.probe import MediaInfo
-from tilework.media.timeline import source_timeline, timeline_to_json
-from tilework.tiles.base import TileContext
 
 EXECUTE_TASK = "engine.execute_task"
 
@@ -45,6 +42,20 @@ def requeue_task(ctx: EngineContext, session: Session, task: Task) -> None:
     task.status_message, task.needs_credits = None, False
     task.started_at = task.finished_at = None
     _defer(ctx, session, task)
+
+
+def queue_input_task(ctx: EngineContext, session: Session, run_input: RunInput) -> Task:
+    """The task that fetches one input and runs its Video Input node (item = its position).
+
+    Its input timeline is empty: the worker builds it once the input is fetched."""
+    return queue_task(
+        ctx,
+        session,
+        run_id=run_input.run_id,
+        run_node_id=run_input.run_node_id,
+        item_key=str(run_input.position),
+        timeline={},
+    )
 
 
 def _defer(ctx: EngineContext, session: Session, task: Task) -> None:
@@ -79,7 +90,7 @@ def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict
 
 
 class InlineJob:
-    """Work run inline (input tiles inside the request, previews): nothing aborts, no heartbeat."""
+    """Work run inline (previews): nothing aborts, no heartbeat."""
 
     job_id = 0
 
@@ -91,37 +102,3 @@ class InlineJob:
 
     def on_abort(self, callback: Callable[[], None]) -> None:
         return None
-
-
-def run_input_tile(ctx: EngineContext, session: Session, run: Run, run_input: RunInput) -> None:
-    node = session.get_one(RunNode, run_input.run_node_id)
-    tile = ctx.tiles.get(node.node_type_id)
-    timeline = source_timeline(
-        ctx.blobs.path(run_input.blob_key),
-        MediaInfo.model_validate(run_input.media_info),
-        start_ms=run_input.clip_start_ms,
-        end_ms=run_input.clip_end_ms,
-        name=f"input {run_input.position}",
-    )
-    tile_ctx = TileContext(
-        settings=ctx.settings,
-        work_dir=ctx.settings.work_dir,
-        job=InlineJob(),
-        progress=lambda _fraction, _eta: None,
-    )
-    result = tile.run(tile_ctx, tile.parse_params(node.params), timeline)
-    outputs = [timeline_to_json(t) for t in result.timelines]
-    task = Task(
-        run_id=run.id,
-        run_node_id=node.id,
-        item_key=str(run_input.position),
-        status="completed",
-        input_timeline=timeline_to_json(timeline),
-        output_timelines=outputs,
-        started_at=utcnow(),
-        finished_at=utcnow(),
-        progress=1.0,
-    )
-    session.add(task)
-    session.flush()
-    fan_out(ctx, session, task, outputs)

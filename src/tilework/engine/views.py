@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from tilework.agents.service import node_type_ref
 from tilework.db.tables import Render, Run, RunInput, RunNode, Task
 from tilework.engine.statuses import count_nodes
-from tilework.storage.signing import UrlSigner
+from tilework.storage.base import BlobUrls
 from tilework.tiles.registry import TileRegistry
 
 
-def output_object(render: Render, signer: UrlSigner) -> dict[str, Any]:
+def output_object(render: Render, signer: BlobUrls) -> dict[str, Any]:
     return {
         "id": render.id,
         "video_url": signer.sign(render.video_key),
@@ -28,20 +28,21 @@ def output_object(render: Render, signer: UrlSigner) -> dict[str, Any]:
     }
 
 
-def input_objects(session: Session, run_id: str, signer: UrlSigner) -> list[dict[str, Any]]:
+def input_objects(session: Session, run_id: str, signer: BlobUrls) -> list[dict[str, Any]]:
     inputs = session.scalars(
         select(RunInput).where(RunInput.run_id == run_id).order_by(RunInput.position)
     )
     return [
         {
-            "video_url": signer.sign(item.blob_key),
+            # A URL input not fetched yet is shown by its own URL.
+            "video_url": signer.sign(item.blob_key) if item.blob_key else item.source_ref,
             "thumbnail_url": signer.sign(item.thumbnail_key) if item.thumbnail_key else None,
         }
         for item in inputs
     ]
 
 
-def run_outputs(session: Session, run_id: str, signer: UrlSigner) -> list[dict[str, Any]]:
+def run_outputs(session: Session, run_id: str, signer: BlobUrls) -> list[dict[str, Any]]:
     renders = session.scalars(
         select(Render)
         .where(Render.run_id == run_id, Render.is_output.is_(True))
@@ -50,7 +51,7 @@ def run_outputs(session: Session, run_id: str, signer: UrlSigner) -> list[dict[s
     return [output_object(render, signer) for render in renders]
 
 
-def node_outputs(session: Session, run_node_id: str, signer: UrlSigner) -> list[dict[str, Any]]:
+def node_outputs(session: Session, run_node_id: str, signer: BlobUrls) -> list[dict[str, Any]]:
     renders = session.scalars(
         select(Render)
         .join(Task, Task.id == Render.task_id)
@@ -92,7 +93,7 @@ def grouped_errors(nodes: list[RunNode], errors: dict[str, list[str]]) -> list[d
     ]
 
 
-def run_view(session: Session, run: Run, signer: UrlSigner) -> dict[str, Any]:
+def run_view(session: Session, run: Run, signer: BlobUrls) -> dict[str, Any]:
     """``GET /agent_run/{run_id}``."""
     nodes = nodes_of(session, run.id)
     return {
@@ -109,7 +110,7 @@ def run_view(session: Session, run: Run, signer: UrlSigner) -> dict[str, Any]:
     }
 
 
-def run_summary(session: Session, run: Run, signer: UrlSigner) -> dict[str, Any]:
+def run_summary(session: Session, run: Run, signer: BlobUrls) -> dict[str, Any]:
     """One row of the run lists."""
     return {
         "run_id": run.id,

@@ -53,13 +53,34 @@ def probe(
 
     ``decode_check=False`` trusts the file's streams (for files ffmpeg itself just wrote)."""
     path = Path(path)
-
-    def refuse(reason: str) -> MediaError:
-        return MediaError(f"{path.name}: {_REFUSAL[kind]}: {reason}")
-
+    refuse = _refusal(path.name, kind)
     size = _size_of(path, refuse)
+    return _probe_source(runner, str(path.absolute()), size, kind, refuse, decode_check)
+
+
+def probe_url(
+    runner: FFmpegRunner, url: str, kind: MediaKind, *, size_bytes: int, name: str
+) -> MediaInfo:
+    """``probe`` of a file behind a (presigned) HTTP URL, read with range requests: ffprobe
+    reads the headers and the decode check the last half second, never the whole file."""
+    refuse = _refusal(name, kind)
+    if size_bytes <= 0:
+        raise refuse("the file is empty")
+    return _probe_source(runner, url, size_bytes, kind, refuse, decode_check=True)
+
+
+def _refusal(name: str, kind: MediaKind) -> Any:
+    def refuse(reason: str) -> MediaError:
+        return MediaError(f"{name}: {_REFUSAL[kind]}: {reason}")
+
+    return refuse
+
+
+def _probe_source(
+    runner: FFmpegRunner, source: str, size: int, kind: MediaKind, refuse: Any, decode_check: bool
+) -> MediaInfo:
     try:
-        data = runner.probe_json(path)
+        data = runner.probe_json(source)
     except MediaError as exc:
         raise refuse(exc.detail) from exc
     info = media_info_from_probe(data, size)
@@ -68,7 +89,7 @@ def probe(
         raise refuse(problem)
     try:
         if decode_check:
-            _decode_check(runner, path, info, kind)
+            _decode_check(runner, source, info, kind)
     except MediaError as exc:
         raise refuse(exc.detail.removeprefix("ffmpeg failed: ")) from exc
     return info
@@ -196,9 +217,8 @@ def _kind_problem(info: MediaInfo, kind: MediaKind) -> str | None:
     return None
 
 
-def _decode_check(runner: FFmpegRunner, path: Path, info: MediaInfo, kind: MediaKind) -> None:
+def _decode_check(runner: FFmpegRunner, source: str, info: MediaInfo, kind: MediaKind) -> None:
     """Decode the last half second (or the one image): truncated files fail or yield nothing."""
-    source = str(path.absolute())
     if kind == "image":
         args = ["-v", "error", "-xerror", "-i", source, "-frames:v", "1", "-f", "null", "-"]
         decoded = runner.run(args, short=True).frames > 0

@@ -296,10 +296,12 @@ class FFmpegRunner:
             process.stderr.close()
         return code, stderr
 
-    def probe_json(self, path: Path) -> dict[str, Any]:
-        """ffprobe's format and streams of ``path``; ``MediaError(reason)`` if it can't read it."""
+    def probe_json(self, path: Path | str) -> dict[str, Any]:
+        """ffprobe's format and streams of ``path`` (a file, or a URL given as a string);
+        ``MediaError(reason)`` if it can't read it."""
+        source = path if isinstance(path, str) else str(Path(path).absolute())
         argv = [self.ffprobe_path, "-v", "error", "-print_format", "json"]
-        argv += ["-show_format", "-show_streams", str(Path(path).absolute())]
+        argv += ["-show_format", "-show_streams", source]
         process = spawn(argv, limits=self.limits)
         try:
             out, err = process.communicate(timeout=PROBE_TIMEOUT_S)
@@ -310,7 +312,7 @@ class FFmpegRunner:
         if process.returncode != 0:
             if self.limits.out_of_memory(process.returncode, err.splitlines()):
                 raise MediaError(f"ffprobe ran out of its {self.limits.memory_text()} memory limit")
-            raise MediaError(_probe_reason(err, path) or f"ffprobe exit {process.returncode}")
+            raise MediaError(_probe_reason(err, source) or f"ffprobe exit {process.returncode}")
         data = json.loads(out or "{}")
         if not isinstance(data, dict):
             raise MediaError("ffprobe returned no data")
@@ -345,12 +347,11 @@ def _probed_duration(
         return None
 
 
-def _probe_reason(stderr: str, path: Path) -> str:
+def _probe_reason(stderr: str, source: str) -> str:
     lines = meaningful_lines(stderr.splitlines(), limit=1)
     if not lines:
         return ""
-    prefix = f"{Path(path).absolute()}: "
-    return lines[0].removeprefix(prefix)
+    return lines[0].removeprefix(f"{source}: ")
 
 
 @cache

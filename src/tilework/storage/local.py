@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tilework.errors import NotFoundError, ValidationError
-from tilework.storage.base import BlobStore
+from tilework.storage.base import BlobStore, StorageUnavailable
 
 __all__ = ["BlobStore", "LocalBlobStore"]
 
@@ -67,6 +67,20 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def remote_url(self, key: str) -> str | None:
+        return None
+
+    def upload_form(
+        self, key: str, *, max_bytes: int, ttl_seconds: int
+    ) -> tuple[str, dict[str, str]] | None:
+        return None
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot use {self.root}: {exc.strerror}") from exc
 
     def _prepare(self, key: str) -> Path:
         dest = self.path(key)

@@ -186,6 +186,7 @@ class Launcher:
                 launch.request,
                 triggered_by=launch.triggered_by,
                 hooks=hooks,
+                prefetch=True,  # the duration filter needs the probed video
             )
         except EventTaken:
             hooks.discard()

@@ -9,7 +9,7 @@ SQLite it would hold the write lock) for that long.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,9 +25,10 @@ from tilework.errors import (
     ForbiddenError,
     MediaError,
     NotFoundError,
+    PayloadTooLargeError,
     ValidationError,
 )
-from tilework.media.probe import probe
+from tilework.media.probe import probe, probe_url
 from tilework.media.runner import FFmpegRunner
 from tilework.storage.base import BlobStore
 from tilework.storage.signing import UrlSigner
@@ -94,6 +95,12 @@ class UploadService:
                     expires_at=datetime.fromtimestamp(expires, UTC),
                 )
             )
+        direct = self.blobs.upload_form(
+            key, max_bytes=self.max_bytes(kind), ttl_seconds=self.settings.upload_url_ttl_seconds
+        )
+        if direct is not None:  # an S3 presigned POST: the bytes never pass through us
+            url, fields = direct
+            return UploadTicket(upload_id, url, fields, self.max_bytes(kind))
         signature = self.signer.sign_fields(FORM_PURPOSE, _form_value(upload_id, key), expires)
         return UploadTicket(
             upload_id=upload_id,
@@ -141,22 +148,41 @@ class UploadService:
     def finalize(self, org_id: str, kind: Kind, upload_id: str) -> dict[str, Any]:
         """Probe the uploaded file as ``kind`` and mark it ready; answers the media info."""
         with unit_of_work(self.sessions) as session:
-            upload = _owned_upload(session, org_id, kind, upload_id)
+            upload = _owned_upload(session, org_id, kind, upload_id, posted=self._posted)
             if upload.status == "ready" and upload.media_info is not None:
                 return _finalized(kind, upload.id, upload.media_info)
             assert upload.blob_key is not None
             key = upload.blob_key
-        info = self._probe(kind, key)
+        size = self._check_size(kind, key)
+        info = self._probe(kind, key, size)
         with unit_of_work(self.sessions) as session:
-            upload = _owned_upload(session, org_id, kind, upload_id)
+            upload = _owned_upload(session, org_id, kind, upload_id, posted=self._posted)
             upload.status = "ready"
             upload.media_info = info
+            upload.size_bytes = upload.size_bytes or size
         return _finalized(kind, upload_id, info)
 
-    def _probe(self, kind: Kind, key: str) -> dict[str, Any]:
-        if self.blobs.size(key) == 0:
+    def _posted(self, upload: Upload) -> bool:
+        """A pending upload whose file was posted straight to the store (S3 presigned POST)."""
+        return upload.blob_key is not None and self.blobs.exists(upload.blob_key)
+
+    def _check_size(self, kind: Kind, key: str) -> int:
+        size = self.blobs.size(key)
+        if size == 0:
             raise MediaError("the uploaded file is empty")
-        info = probe(self.runner, self.blobs.path(key), kind)
+        if size > self.max_bytes(kind):  # the store should have refused it already
+            self.blobs.delete(key)
+            raise PayloadTooLargeError(
+                f"the uploaded file is {size} bytes; the limit is {self.max_bytes(kind)}"
+            )
+        return size
+
+    def _probe(self, kind: Kind, key: str, size: int) -> dict[str, Any]:
+        url = self.blobs.remote_url(key)
+        if url is None:
+            info = probe(self.runner, self.blobs.path(key), kind)
+        else:  # read through range requests: the API never downloads the whole upload
+            info = probe_url(self.runner, url, kind, size_bytes=size, name=key.rsplit("/", 1)[-1])
         return info.model_dump(mode="json")
 
 
@@ -175,11 +201,13 @@ def _live_upload(session: Session, upload_id: str) -> Upload:
     return upload
 
 
-def _owned_upload(session: Session, org_id: str, kind: Kind, upload_id: str) -> Upload:
+def _owned_upload(
+    session: Session, org_id: str, kind: Kind, upload_id: str, *, posted: Callable[[Upload], bool]
+) -> Upload:
     """The organization's upload of ``kind``: 404 otherwise, 400 if no bytes arrived yet."""
     upload = _live_upload(session, upload_id)
     if upload.organization_id != org_id or upload.kind != kind:
         raise NotFoundError(f"upload {upload_id} not found or expired")
-    if upload.status == "pending":
+    if upload.status == "pending" and not posted(upload):
         raise ValidationError(f"upload {upload_id} has no file yet: post the form first")
     return upload

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tilework.db.tables import Run, WebhookAttempt, WebhookEvent
 from tilework.errors import ConflictError, NotFoundError
+from tilework.webhooks.wakeup import notify_senders
 
 
 class AttemptView(BaseModel):
@@ -80,6 +81,7 @@ def redeliver(session: Session, organization_id: str, event_id: str, now: dateti
     event.delivery_status, event.next_attempt_at = "pending", now
     event.attempts = 0  # a fresh retry schedule; the log keeps numbering attempts
     session.flush()
+    notify_senders(session)
     return Redelivery(success=True, event_id=event.id, delivery_status=event.delivery_status)
 
 

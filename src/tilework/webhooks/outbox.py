@@ -7,7 +7,9 @@ ORM objects per row (and statements rebuilt per call) cost more than the HTTP re
 
 Eligibility keeps each run's order: only each run's lowest-``seq`` *pending* event (its "head")
 may go, and only when due; a leased head is not due until its lease runs out, so a second
-sender (another process) skips it and a crashed one's events come back on their own.
+sender (another process) skips it and a crashed one's events come back on their own. On
+PostgreSQL the heads are read ``FOR UPDATE SKIP LOCKED``: two senders leasing at the same
+moment never take the same head.
 """
 
 from __future__ import annotations
@@ -90,14 +92,21 @@ _DUE_HEADS = (
     .where(or_(_E.next_attempt_at.is_(None), _E.next_attempt_at <= bindparam("now")))
     .order_by(_E.next_attempt_at, _E.created_at)
     .limit(SCAN)
+    # PostgreSQL: senders in several processes lease at once; a head another sender is leasing
+    # right now is skipped, not waited for (and not sent twice). SQLite renders no FOR UPDATE:
+    # its writers are serialized by BEGIN IMMEDIATE.
+    .with_for_update(of=_events, skip_locked=True)
 )
 _SOONEST_DUE = select(func.min(_heads().subquery().c.next_attempt_at))
 _LEASE = update(_events).where(_E.id.in_(_IDS)).values(next_attempt_at=bindparam("until"))
 _STREAM_ONLY = update(_events).where(_E.id.in_(_IDS)).values(delivery_status="none")
-_CURRENT = select(_E.id, _E.delivery_status, _E.attempts).where(_E.id.in_(_IDS))
-_NUMBERED = (
-    select(_A.event_id, func.max(_A.attempt)).where(_A.event_id.in_(_IDS)).group_by(_A.event_id)
-)
+# Each event's state and the number of its last logged attempt, in one round trip.
+_CURRENT = select(
+    _E.id,
+    _E.delivery_status,
+    _E.attempts,
+    select(func.max(_A.attempt)).where(_A.event_id == _E.id).scalar_subquery().label("numbered"),
+).where(_E.id.in_(_IDS))
 _LOG_ATTEMPT = insert(_attempts)
 _SETTLE = (
     update(_events)
@@ -196,9 +205,9 @@ def record(
         return []
     db = session.connection()
     ids = [item.delivery.event_id for item in batch]
-    found = db.execute(_CURRENT, {"ids": ids})
+    found = db.execute(_CURRENT, {"ids": ids}).all()
     current = {row.id: (row.delivery_status, row.attempts) for row in found}
-    numbered: dict[str, int] = {row[0]: row[1] or 0 for row in db.execute(_NUMBERED, {"ids": ids})}
+    numbered: dict[str, int] = {row.id: row.numbered or 0 for row in found}
     logged: list[dict[str, Any]] = []
     settled: list[dict[str, Any]] = []
     unsent: list[str] = []

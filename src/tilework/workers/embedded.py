@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tilework.db.session import unit_of_work
 from tilework.db.tables import Job, utcnow
-from tilework.errors import TaskAborted
+from tilework.errors import RetryLater, TaskAborted
 from tilework.workers.context import RunningJob
 from tilework.workers.port import JobFunction, PeriodicJob
 
@@ -282,6 +282,9 @@ class EmbeddedDispatcher:
         except TaskAborted as exc:
             logger.info("job %d (%s) aborted", job.job_id, claim.task_name)
             return exc
+        except RetryLater as exc:
+            logger.warning("job %d (%s) will run again: %s", job.job_id, claim.task_name, exc)
+            return exc
         except Exception as exc:
             logger.exception("job %d (%s) failed", job.job_id, claim.task_name)
             return exc
@@ -293,7 +296,10 @@ class EmbeddedDispatcher:
             logger.warning("job %d changed hands while it ran; result dropped", running.job_id)
             return
         outcome = _outcome(error, running, abort_requested=job.abort_requested)
-        if outcome == "todo":
+        if isinstance(error, RetryLater) and not job.abort_requested:
+            self._requeue(session, job)
+            job.scheduled_at = self._now() + timedelta(seconds=error.delay_seconds)
+        elif outcome == "todo":
             self._requeue(session, job)
         else:
             job.status, job.finished_at = outcome, self._now()

@@ -50,7 +50,7 @@ class Api:
         return self.client.request(method, url, headers=headers, **kw)
 
 
-def _test_runtime(settings: Settings) -> Runtime:
+def _test_runtime(settings: Settings, *, workers: bool = True) -> Runtime:
     return build_runtime(settings, workers=False)  # the API alone: no workers, no sender
 
 

@@ -1,13 +1,14 @@
 """Contract tests of the ``Dispatcher`` port, run against every adapter through ``dispatcher``.
 
 Each adapter brings a harness (how to build a dispatcher, read a job's status and fake a crashed
-job); the tests only use the port and the harness. Only "embedded" exists today; the
-PostgreSQL/Procrastinate adapter joins the fixture's param list. Tests that pin behaviour
-specific to the embedded adapter are at the end and use the ``embedded`` fixture.
+job); the tests only use the port and the harness: "embedded" (SQLite) and "postgres"
+(Procrastinate on a throw-away PostgreSQL database). Tests that pin behaviour specific to the
+embedded adapter are at the end and use the ``embedded`` fixture.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import threading
@@ -17,14 +18,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tilework.db.session import unit_of_work
+from tests.support.postgres import fresh_database
+from tilework.config import Settings
+from tilework.db.migrate import migrate
+from tilework.db.session import make_engine, make_session_factory, unit_of_work
 from tilework.db.tables import Job
-from tilework.errors import TaskAborted
+from tilework.errors import RetryLater, TaskAborted
 from tilework.workers.embedded import EmbeddedDispatcher
 from tilework.workers.port import Dispatcher, JobContext, PeriodicJob
+from tilework.workers.postgres.dispatcher import ProcrastinateDispatcher
 
 DEADLINE = 10.0  # generous: a loaded 2-core machine; tests end as soon as the condition holds
 
@@ -86,19 +91,67 @@ class EmbeddedHarness:
             port.stop(timeout=5.0)
 
 
-HARNESSES: dict[str, Callable[[sessionmaker[Session]], Harness]] = {
-    "embedded": EmbeddedHarness,
-}
+class PostgresHarness:
+    """Procrastinate on its own database; dead workers are noticed after 1 s here."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        migrate(self.engine)
+        self.sessions = make_session_factory(self.engine)
+        self._ports: list[ProcrastinateDispatcher] = []
+        self.port: Dispatcher = self.new_port()
+
+    def new_port(self, concurrency: int = 2) -> ProcrastinateDispatcher:
+        port = ProcrastinateDispatcher(
+            self.url, concurrency=concurrency, stalled_after_seconds=1.0, poll_interval=0.5
+        )
+        self._ports.append(port)
+        return port
+
+    def status(self, job_id: int) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(
+                text("SELECT status::text FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+            )
+
+    def insert_stalled(
+        self, task_name: str, args: dict[str, Any], *, abort_requested: bool = False
+    ) -> int:
+        """A ``doing`` job whose worker is gone (no worker row: as if pruned)."""
+        with unit_of_work(self.sessions) as session:
+            return int(
+                session.scalar(
+                    text(
+                        "INSERT INTO procrastinate_jobs (queue_name, task_name, args, status,"
+                        " attempts, abort_requested) VALUES ('default', :task, CAST(:args AS"
+                        " jsonb), 'doing', 1, :abort) RETURNING id"
+                    ),
+                    {"task": task_name, "args": json.dumps(args), "abort": abort_requested},
+                )
+            )
+
+    def close(self) -> None:
+        for port in self._ports:
+            port.stop(timeout=5.0)
+        self.engine.dispose()
 
 
-@pytest.fixture(params=sorted(HARNESSES))
-def dispatcher(
-    request: pytest.FixtureRequest, sessions: sessionmaker[Session]
-) -> Iterator[Harness]:
-    assert request.param == "embedded"
-    harness = EmbeddedHarness(sessions)
-    yield harness
-    harness.close()
+@pytest.fixture(params=["embedded", "postgres"])
+def dispatcher(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Harness]:
+    if request.param == "embedded":
+        harness: EmbeddedHarness | PostgresHarness = EmbeddedHarness(
+            request.getfixturevalue("sessions")
+        )
+        yield harness
+        harness.close()
+        return
+    with fresh_database() as url:
+        harness = PostgresHarness(url)
+        try:
+            yield harness
+        finally:
+            harness.close()
 
 
 @pytest.fixture
@@ -306,6 +359,21 @@ def test_a_failing_job_is_failed_and_the_worker_goes_on(
     assert record.calls == [{"n": "after"}]
     logged = [r.exc_info[1] for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
     assert any(isinstance(exc, ValueError) and str(exc) == "boom" for exc in logged)
+
+
+def test_a_job_that_asks_to_retry_later_runs_again(dispatcher: Harness) -> None:
+    attempts: list[int] = []
+
+    def flaky(job: JobContext, args: dict[str, Any]) -> None:
+        attempts.append(job.job_id)
+        if len(attempts) == 1:
+            raise RetryLater("the database went away", delay_seconds=0.2)
+
+    dispatcher.port.register("flaky", flaky)
+    dispatcher.port.start()
+    job_id = defer(dispatcher, "flaky", {})
+    wait_status(dispatcher, job_id, "succeeded")
+    assert attempts == [job_id, job_id]
 
 
 def test_jobs_a_crashed_process_left_running_are_recovered(dispatcher: Harness) -> None:
