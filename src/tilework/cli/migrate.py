@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tilework.cli.common import CLIError, handle_errors, load_settings, out
+from tilework.cli.common import CLIError, JsonOption, handle_errors, load_settings, out, print_json
 from tilework.cli.database import database_errors
 
 
-def migrate() -> None:
+def migrate(as_json: JsonOption = False) -> None:
     """Apply Tilework's migrations and, on PostgreSQL, Procrastinate's job schema."""
     with handle_errors():
         settings = load_settings()
@@ -23,5 +23,8 @@ def migrate() -> None:
                 done = run_migrations(engine)
             finally:
                 engine.dispose()
+        if as_json:
+            print_json({"applied": done})
+            return
         for line in done:
             out.print(line)
