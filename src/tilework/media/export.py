@@ -10,10 +10,19 @@ that serializes like an earlier one as a bare back-reference (``<clipitem id="cl
 which would make every audio clip (a twin of its picture) the *same* item as its video clip; so
 each clip gets its own id before writing, audio items name their source track, and picture and
 sound of a cut are linked the way Premiere links them (``<link>``), so they move together.
+
+FCP7 XML times everything in frames of a ``<timebase>`` and writes each file's SMPTE timecode,
+which exists only at 24, 25, 30, 48, 50 and 60 fps (and the NTSC 1000/1001 rates). Media at
+another rate (15 fps screen recordings, 12 or 20 fps webcams) is timed in the XML at the smallest
+whole multiple of its rate that has timecode (15 → 30, 12 → 24, 20 → 60, 7.5 → 30), so every
+source frame is a whole number of timeline frames and no cut moves; the media itself, the render
+and the OTIO file keep the real rate. A rate with no such multiple (23, 120) is timed at the
+nearest timecode rate, to the nearest frame.
 """
 
 from __future__ import annotations
 
+import math
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +30,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import opentimelineio as otio
+from opentimelineio.opentime import RationalTime, TimeRange
 
 from tilework.media.timeline import url_to_path
 
@@ -51,15 +61,67 @@ def _sequence_format(width: int, height: int, fps: float) -> dict[str, Any]:
     }
 
 
+MAX_RATE_MULTIPLE = 8  # 7.5 fps → 30 needs 4, 6 fps → 24 needs 4; 3 fps → 24 needs 8
+
+
+def premiere_rate(rate: float) -> float:
+    """The timebase the XML times media at ``rate`` in: a rate SMPTE timecode supports."""
+    if rate <= 0:
+        return rate
+    for multiple in range(1, MAX_RATE_MULTIPLE + 1):
+        candidate = _timecode_rate_near(rate * multiple)
+        if candidate is not None:
+            return candidate
+    return float(RationalTime.nearest_valid_timecode_rate(rate))
+
+
+def _timecode_rate_near(rate: float) -> float | None:
+    nearest = float(RationalTime.nearest_valid_timecode_rate(rate))
+    return nearest if abs(nearest - rate) <= rate * 1e-4 else None  # 29.97 is 30000/1001
+
+
+def _retimed_time(time: RationalTime) -> RationalTime:
+    target = premiere_rate(time.rate)
+    if target == time.rate:
+        return time
+    return RationalTime(math.floor(time.value * target / time.rate + 0.5), target)
+
+
+def _retimed(span: TimeRange) -> TimeRange:
+    """``span`` in whole frames of its ``premiere_rate`` (exact for whole multiples)."""
+    start, end = _retimed_time(span.start_time), _retimed_time(span.end_time_exclusive())
+    return TimeRange(start, end - start)
+
+
+def _retime(tl: otio.schema.Timeline) -> None:
+    """Time every item, marker and media reference of ``tl`` (a copy) at a rate with timecode."""
+    for child in tl.find_children():
+        if isinstance(child, otio.schema.Transition):
+            child.in_offset = _retimed_time(child.in_offset)
+            child.out_offset = _retimed_time(child.out_offset)
+            continue
+        if not isinstance(child, otio.core.Item):
+            continue
+        if child.source_range is not None:
+            child.source_range = _retimed(child.source_range)
+        for marker in child.markers:
+            marker.marked_range = _retimed(marker.marked_range)
+        reference = getattr(child, "media_reference", None)
+        if reference is not None and reference.available_range is not None:
+            reference.available_range = _retimed(reference.available_range)
+
+
 def _for_export(
     tl: otio.schema.Timeline, width: int, height: int, fps: float
 ) -> otio.schema.Timeline:
     copy = tl.deepcopy()
+    _retime(copy)
     # The adapter times the sequence (its <rate>, every clip's start/end) in the rate of the
     # edit's duration, which is not always the render's (an intro at another rate, an explicit
     # render fps): the format must say the same rate or Premiere builds a mismatched sequence.
     edit_rate = float(copy.duration().rate)
-    copy.metadata["fcp_xml"] = _sequence_format(width, height, edit_rate if edit_rate > 0 else fps)
+    sequence_rate = edit_rate if edit_rate > 0 else premiere_rate(fps)
+    copy.metadata["fcp_xml"] = _sequence_format(width, height, sequence_rate)
     for number, clip in enumerate(copy.find_clips(), start=1):
         clip.metadata["fcp_xml"] = {"@id": f"clipitem-{number}"}  # one item per cut and track
         reference = clip.media_reference

@@ -174,7 +174,14 @@ def _fps(video: dict[str, Any]) -> float:
         if abs(rate - standard) <= standard * 0.005:  # 30 stays 30, 29.97 stays 29.97
             return standard
     rate = average or base
-    return float(max(1, round(rate))) if rate > 0 else 0.0
+    if rate <= 0:
+        return 0.0
+    # Screen recorders and webcams use 7.5 and 12.5 too: keep halves rather than rounding
+    # them away (which would drop or repeat frames); anything else, the nearest whole number.
+    half = round(rate * 2) / 2
+    if abs(rate - half) <= half * 0.005:
+        return max(0.5, half)
+    return float(max(1, round(rate)))
 
 
 def _rate(video: dict[str, Any], key: str) -> float:

@@ -22,8 +22,8 @@ SampleAudio = Literal["tone", "speech"] | None
 DEFAULT_SPEECH = "Welcome to the Tilework demo. This clip was generated for testing."
 
 
-def _video_input(seconds: float, width: int, height: int, fps: int) -> list[str]:
-    return ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds}"]
+def _video_input(seconds: float, width: int, height: int, fps: float) -> list[str]:
+    return ["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate={fps:g}:duration={seconds}"]
 
 
 def _audio_input(audio: SampleAudio, seconds: float, speech_wav: Path | None) -> list[str]:
@@ -34,8 +34,9 @@ def _audio_input(audio: SampleAudio, seconds: float, speech_wav: Path | None) ->
     return ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
 
 
-def _encode(has_audio: bool, seconds: float, fps: int, out: Path) -> list[str]:
-    args = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(fps)]
+def _encode(has_audio: bool, seconds: float, fps: float, out: Path) -> list[str]:
+    gop = str(max(1, round(fps)))  # about a second
+    args = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", gop]
     if has_audio:
         args += ["-af", f"aresample=48000,apad,atrim=duration={seconds}", "-map", "0:v", "-map"]
         args += ["1:a", "-c:a", "aac", "-b:a", "96k", "-ac", "2"]
@@ -72,7 +73,7 @@ def make_sample_clip(
     seconds: float = 5.0,
     width: int = 320,
     height: int = 180,
-    fps: int = 25,
+    fps: float = 25,  # 15 or 7.5 like a screen recording, too
     audio: SampleAudio = "tone",
     speech_text: str | None = None,
 ) -> Path:

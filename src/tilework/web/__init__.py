@@ -1,10 +1,11 @@
 """The dashboard: server-rendered pages (Jinja2 + htmx) served by the API process.
 
 HTTP-side like ``tilework.api``: its routes call the same services the API routers call, and
-authenticate with a sign-in session (``auth.py``) instead of a bearer key. ``install(app)`` adds
-the pages (``/`` and ``/app/...``), the public shared pages (``/shared/...``) and the static
-files, which ship in the package (vendored from npm by ``make vendor``; nothing is fetched from a
-CDN). See docs/dashboard.md.
+authenticate with a sign-in session (``auth.py``) instead of a bearer key, held to that key's
+scopes and rate limit (``route_scopes.py`` maps each route to the API operation it mirrors).
+``install(app)`` adds the pages (``/`` and ``/app/...``), the public shared pages
+(``/shared/...``) and the static files, which ship in the package (vendored from npm by
+``make vendor``; nothing is fetched from a CDN). See docs/dashboard.md.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ autoescaped; nothing user-supplied is ever marked safe.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -89,11 +89,22 @@ def sign_in_url(request: Request) -> str:
     return f"{SIGN_IN_PATH}?next={quote(target, safe='')}"
 
 
-def error_page(request: Request, status_code: int, detail: str) -> Response:
+ERROR_TITLES = {403: "Not allowed", 404: "Not found", 429: "Too many requests"}
+
+
+def error_page(
+    request: Request,
+    status_code: int,
+    detail: str,
+    headers: Mapping[str, str] | None = None,
+    user: WebUser | None = None,
+) -> Response:
     template = "_error.html" if is_htmx(request) else "error.html"
-    title = "Not found" if status_code == 404 else "Something went wrong"
+    title = ERROR_TITLES.get(status_code, "Something went wrong")
     context = {"title": title, "status_code": status_code, "detail": detail}
-    return render(request, template, context, status_code=status_code)
+    response = render(request, template, context, user=user, status_code=status_code)
+    response.headers.update(headers or {})  # Retry-After
+    return response
 
 
 class HtmlRoute(APIRoute):
@@ -110,7 +121,8 @@ class HtmlRoute(APIRoute):
             except TileworkError as exc:
                 if exc.status_code >= 500:
                     logger.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
-                return error_page(request, exc.status_code, exc.detail)
+                user = getattr(request.state, "web_user", None)  # set by require_user
+                return error_page(request, exc.status_code, exc.detail, exc.headers, user)
             except (RequestValidationError, PydanticValidationError) as exc:
                 return error_page(request, 400, describe_validation_errors(exc.errors()))
 

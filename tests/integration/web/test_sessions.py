@@ -4,6 +4,7 @@ needs the CSRF token, a revoked key or "Sign out" ends the session, and redirect
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import select, update
@@ -103,3 +104,53 @@ def test_another_organizations_pages_answer_not_found(api: Api) -> None:
         page = client.get(f"/app/agents/{agent}")
         assert page.status_code == 404 and "Private" not in page.text
         assert client.get("/app/runs/does-not-exist").status_code == 404
+
+
+def test_sign_in_says_only_invalid_key_whatever_the_reason(api: Api) -> None:
+    created = api.post("/api_keys", json={"name": "gone", "scopes": ["agent_runs:read"]}).json()
+    assert api.post(f"/api_keys/{created['id']}/revoke").status_code == 200
+    unknown = "mk_" + "A" * 43
+    answers = []
+    for key in (unknown, created["api_key"], "not-a-key", ""):
+        with browser(api) as client:
+            answer = sign_in(client, key)
+            assert answer.status_code == 401 and "tilework_session" not in client.cookies
+            answers.append(re.sub(r'value="[0-9a-f]{64}"', "", answer.text))
+    assert "That API key is not valid (or was revoked)." in answers[0]
+    assert all(text == answers[0] for text in answers)  # revoked, unknown, malformed: alike
+
+
+def test_a_session_draws_on_its_keys_rate_limit(make_api: Callable[..., Api]) -> None:
+    api = make_api(rate_limit_per_minute=4)
+    with browser(api) as client:
+        sign_in(client, api.key)  # signing in is a use of the key: one token
+        page = client.get("/app/runs")
+        assert page.status_code == 200 and page.headers["X-RateLimit-Limit"] == "4"
+        left = int(page.headers["X-RateLimit-Remaining"])
+        through_api = api.get("/agents")  # the API and the dashboard share the key's bucket
+        assert int(through_api.headers["X-RateLimit-Remaining"]) < left
+        answers = [client.get("/app/runs") for _ in range(3)]
+        refused = answers[-1]
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+        assert "rate limit of 4 requests per minute" in refused.text
+        assert refused.headers["content-type"].startswith("text/html")
+        assert api.get("/agents").status_code == 429
+        with browser(api) as again:  # nor does a new session start a fresh allowance
+            assert sign_in(again, api.key).status_code == 429
+    with browser(api) as other:  # another organization's key has a bucket of its own
+        sign_in(other, api.other_key)
+        assert other.get("/app/runs").status_code == 200
+
+
+def test_starting_runs_from_the_dashboard_draws_on_the_run_start_limit(
+    make_api: Callable[..., Api],
+) -> None:
+    api = make_api(rate_limit_runs_per_minute=1)
+    with browser(api) as client:
+        sign_in(client, api.key)
+        token = form_token(client.get("/app/agents"))
+        first = client.post("/app/agents/not-an-agent/run", data={"csrf_token": token})
+        assert first.status_code == 404 and first.headers["X-RateLimit-Limit"] == "1"
+        second = client.post("/app/agents/not-an-agent/run", data={"csrf_token": token})
+        assert second.status_code == 429 and "run starts" in second.text
+        assert client.get("/app/agents").status_code == 200  # other pages go on

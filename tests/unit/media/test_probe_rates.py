@@ -22,6 +22,11 @@ def rate_of(avg: str, base: str) -> float:
         ("24000/1001", "24/1", 23.976024),
         ("25/1", "25/1", 25.0),
         ("600/29", "30/1", 30.0),  # variable frame rate phone video: 20.69 average, base 30
+        ("15/1", "15/1", 15.0),  # screen recordings and webcams keep their own rate
+        ("15000/1001", "15000/1001", 15.0),
+        ("12/1", "12/1", 12.0),
+        ("15/2", "15/2", 7.5),  # halves are kept, not rounded to 8
+        ("25/2", "25/2", 12.5),
         ("90/7", "90/7", 13.0),  # no standard rate near: the nearest whole number
         ("0/0", "0/0", 0.0),
     ],

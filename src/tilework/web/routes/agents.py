@@ -127,7 +127,9 @@ def _agent_page(
 ) -> Response:
     runtime: Runtime = request.app.state.runtime
     view = service.get_agent(session, runtime.tiles, user.organization_id, agent_id)
-    runs, _ = paginate(session, select(Run).where(Run.agent_id == agent_id), Run, limit=10)
+    runs: list[Run] = []
+    if user.may("GET", "/app/runs"):  # a key that may not read runs sees none listed
+        runs, _ = paginate(session, select(Run).where(Run.agent_id == agent_id), Run, limit=10)
     context = {
         "title": view.agent.name,
         "section": "agents",

@@ -57,7 +57,7 @@ def run_list(
         "title": "Runs",
         "section": "runs",
         "runs": summaries,
-        "agent_names": _agent_names(session, {run.agent_id for run in runs}),
+        "agent_names": _agent_names(session, user, {run.agent_id for run in runs}),
         "next_cursor": next_cursor,
         "statuses": STATUSES,
         "status": ",".join(filters.statuses),
@@ -69,7 +69,10 @@ def run_list(
     return render(request, template, context, user=user)
 
 
-def _agent_names(session: Session, agent_ids: set[str]) -> dict[str, str]:
+def _agent_names(session: Session, user: WebUser, agent_ids: set[str]) -> dict[str, str]:
+    """Agents' names for a key that may read agents (others see the ids, as the API shows)."""
+    if not user.may("GET", "/app/agents/{agent_id}"):
+        return {}
     rows = session.execute(select(Agent.id, Agent.name).where(Agent.id.in_(agent_ids)))
     return {agent_id: name for agent_id, name in rows}
 
@@ -89,7 +92,8 @@ def run_page(
         "section": "runs",
         **_run_state(request, session, user, run_id),
     }
-    context["deliveries"] = delivery_log.run_deliveries(session, user.organization_id, run_id)
+    if user.may("GET", "/app/runs/{run_id}/webhooks"):
+        context["deliveries"] = delivery_log.run_deliveries(session, user.organization_id, run_id)
     return render(request, "runs/detail.html", context, user=user)
 
 
@@ -112,13 +116,14 @@ def _run_state(request: Request, session: Session, user: WebUser, run_id: str) -
     nodes = views.nodes_view(session, run, runtime.tiles)["nodes"]
     progress = {p["agent_node_id"]: p for p in views.progress_view(session, run)["nodes"]}
     names = {n["original_node_id"]: n["node_type"]["node_type_name"] for n in nodes}
-    agent = session.get(Agent, run.agent_id)
+    readable = user.may("GET", "/app/agents/{agent_id}")
+    agent = session.get(Agent, run.agent_id) if readable else None
     return {
         "run": run,
         "view": views.run_view(session, run, runtime.signer),
         "nodes": [{**node, **progress[node["agent_node_id"]]} for node in nodes],
         "node_names": names,
-        "agent_name": agent.name if agent else run.agent_id,
+        "agent_name": agent.name if agent else f"agent {run.agent_id[:8]}",
         "agent_live": agent is not None and agent.deleted_at is None,
         "resumable": run.status in RESUMABLE,
     }
