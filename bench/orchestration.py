@@ -9,11 +9,12 @@ job's dispatch:
    from the commit that queues it to the commit that records it. In this process, with the
    runtime's own workers, on SQLite and on PostgreSQL (Procrastinate). Goal ≤ 20 ms.
 2. **Queued runs**: ``QUEUED`` tiny runs (Video Input → pass) of 8 organizations are written
-   first, then 1 and
-   then 2 ``worker`` processes (``python -m bench.orchestration worker``, the same as
-   ``tilework worker`` plus the pass tile) drain them on PostgreSQL. Clocks start when the first
-   run completes (process start-up is not the queue's cost). The time to half and to all of
-   them shows cost linear in runs; runs/s with 1 and 2 workers shows the scaling.
+   first, then drained: in embedded mode (SQLite) by one server process's own worker threads,
+   and on PostgreSQL by 1 and then 2 ``worker`` processes (``python -m bench.orchestration
+   worker``, the same as ``tilework serve``'s workers / ``tilework worker`` plus the pass tile).
+   Clocks start when the first run completes (process start-up is not the queue's cost). The
+   times to each quarter of the runs show cost linear in runs, the worker's resident memory at
+   each quarter shows it flat; runs/s with 1 and 2 workers shows the scaling.
 
 PostgreSQL comes from ``TILEWORK_BENCH_POSTGRES_URL`` (default: the local server); each
 measurement makes a database of its own and drops it.
@@ -175,9 +176,13 @@ def per_node_ms(kind: str, clip: Path) -> float:
     return (long - short) / (CHAIN - 1) * 1000
 
 
-def queued_runs(clip: Path, workers: int) -> dict[str, float]:
-    """Write ``QUEUED`` runs, then drain them with ``workers`` worker processes."""
-    with tempfile.TemporaryDirectory() as tmp, database("postgres") as url:
+def queued_runs(clip: Path, workers: int, kind: str = "postgres") -> dict[str, float]:
+    """Write ``QUEUED`` runs, then drain them with ``workers`` worker processes.
+
+    On SQLite (embedded mode) the one worker process is the server's: its own dispatcher threads
+    drain the queue, as in ``tilework serve``. Times and the worker's resident memory are taken
+    when each quarter of the runs has completed."""
+    with tempfile.TemporaryDirectory() as tmp, database(kind) as url:
         settings = _settings(Path(tmp), url)
         runtime = runtime_with_pass_tile(settings, workers=False)  # the API's part: no workers
         runtime.start()
@@ -190,26 +195,33 @@ def queued_runs(clip: Path, workers: int) -> dict[str, float]:
         env = {**os.environ, "TILEWORK_DATA_DIR": tmp, "TILEWORK_DATABASE_URL": url,
                "TILEWORK_YOUTUBE_POLL_SECONDS": "0", "TILEWORK_SCHEDULE_TICK_SECONDS": "0",
                "TILEWORK_CREDIT_DEFAULT_PRICE": "0"}  # fmt: skip
-        began = time.perf_counter()
+        if not url:
+            del env["TILEWORK_DATABASE_URL"]  # the data dir's SQLite file
         processes = [
             subprocess.Popen([sys.executable, "-m", "bench.orchestration", "worker"], env=env)
             for _ in range(workers)
         ]
+        result: dict[str, float] = {}
         try:
             began = _drain(runtime, 1)  # the workers are up (process start is not the queue's)
-            half = _drain(runtime, QUEUED // 2)
-            whole = _drain(runtime, QUEUED)
+            for quarter in (1, 2, 3, 4):
+                result[f"q{quarter}_s"] = _drain(runtime, QUEUED * quarter // 4) - began
+                result[f"q{quarter}_rss_mb"] = sum(_rss_mb(p.pid) for p in processes)
         finally:
             for process in processes:
                 process.send_signal(signal.SIGTERM)
             for process in processes:
                 process.wait(30)
             runtime.stop()
-    return {
-        "half_s": half - began,
-        "all_s": whole - began,
-        "runs_per_s": (QUEUED - 1) / (whole - began),
-    }
+    result["runs_per_s"] = (QUEUED - 1) / result["q4_s"]
+    return result
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _drain(runtime: Runtime, count: int) -> float:
@@ -231,22 +243,31 @@ def worker() -> None:
     runtime.stop()
 
 
-def main() -> None:
+def main(parts: tuple[str, ...] = ("per-node", "queued")) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_sample_clip("ffmpeg", Path(tmp) / "clip.mp4", seconds=1, width=160, height=90)
-        embedded = per_node_ms("sqlite", clip)
-        postgres = per_node_ms("postgres", clip)
-        print(f"orchestration_per_node_embedded {embedded:.1f} ms")
-        print(f"orchestration_per_node_postgres {postgres:.1f} ms")
-        for workers in (1, 2):
-            result = queued_runs(clip, workers)
-            print(f"queued_runs_{QUEUED}_workers{workers}_half {result['half_s']:.1f} s")
-            print(f"queued_runs_{QUEUED}_workers{workers}_all {result['all_s']:.1f} s")
-            print(f"queued_runs_{QUEUED}_workers{workers} {result['runs_per_s']:.1f} runs/s")
+        if "per-node" in parts:
+            embedded = per_node_ms("sqlite", clip)
+            postgres = per_node_ms("postgres", clip)
+            print(f"orchestration_per_node_embedded {embedded:.1f} ms")
+            print(f"orchestration_per_node_postgres {postgres:.1f} ms")
+        runs = [("sqlite", 1), ("postgres", 1), ("postgres", 2)] if "queued" in parts else []
+        runs += [("sqlite", 1)] if "queued-sqlite" in parts else []
+        for kind, workers in runs:
+            result = queued_runs(clip, workers, kind)
+            name = f"queued_runs_{QUEUED}_{kind}_workers{workers}"
+            for quarter in (1, 2, 3, 4):
+                count = QUEUED * quarter // 4
+                print(f"{name}_at_{count} {result[f'q{quarter}_s']:.1f} s, "
+                      f"worker rss {result[f'q{quarter}_rss_mb']:.0f} MB")  # fmt: skip
+            print(f"{name} {result['runs_per_s']:.1f} runs/s")
+        print(f"orchestration_load_average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["worker"]:
         worker()
+    elif sys.argv[1:]:  # parts: per-node, queued, queued-sqlite
+        main(tuple(sys.argv[1:]))
     else:
         main()

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tilework.billing import ledger
 from tilework.billing.service import TaskCharge
 from tilework.db.tables import Run, RunNode, Task, utcnow
 from tilework.engine.compile import RunPlan
@@ -58,6 +59,10 @@ def reserve_or_mark(
 
 def settle(ctx: EngineContext, session: Session, run: Run, task: Task) -> None:
     """Charge a completed task, release any other ending."""
+    if ledger.open_reservation(session, task.id) is None:
+        # Nothing held (a free tile, or already settled): no account lock, no ledger writes.
+        # Safe without the lock: only this task's claim makes its hold, and it committed.
+        return
     succeeded = task.status == "completed"
     ctx.billing.settle_task(session, run.organization_id, task.id, succeeded=succeeded)
 

@@ -4,11 +4,17 @@
 returns the nodes that changed; ``publish_progress`` turns those into one ``RUN_PROGRESS`` event;
 ``finish_if_done`` closes the run and writes ``RUN_FINISHED``. Sequence numbers come from the run
 row, which the caller holds locked, so a run's events are totally ordered.
+
+A settle runs twice per task (claim and result), so its reads are kept few: the run's graph
+(nodes and edges, ``run_graph``) is read once per transaction, and its tasks once per
+``refresh_statuses`` (the events built after it reuse those rows for the nodes' errors).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
@@ -25,7 +31,13 @@ from tilework.db.tables import (
     utcnow,
 )
 from tilework.engine import views
-from tilework.engine.statuses import RUN_TERMINAL, node_note, node_status, run_status
+from tilework.engine.statuses import (
+    NODE_TERMINAL,
+    RUN_TERMINAL,
+    node_note,
+    node_status,
+    run_status,
+)
 from tilework.storage.base import BlobUrls
 from tilework.webhooks.events import RunFinished, RunProgress, RunStarted
 from tilework.webhooks.wakeup import notify_senders
@@ -36,26 +48,89 @@ def lock_run(session: Session, run_id: str) -> Run | None:
     return session.get(Run, run_id, with_for_update=True, populate_existing=True)
 
 
+@dataclass
+class RunGraph:
+    """A run's nodes (in topological order) and edges, as one transaction sees them: nodes and
+    edges are written with the run and never change; the node rows are the session's own, so
+    status changes made through them stay visible."""
+
+    nodes: list[RunNode]
+    parents: dict[str, list[str]]
+    children: dict[str, list[str]]
+
+
+@dataclass
+class _TaskRow:
+    node_id: str
+    status: str
+    note: str | None
+    error: str | None
+    finished_at: datetime | None
+
+
+@dataclass
+class _Snapshot:
+    """The run's tasks as the last ``refresh_statuses`` of this transaction read them."""
+
+    tasks: list[_TaskRow] = field(default_factory=list)
+
+
+_GRAPH = "tilework.run_graph"
+_SNAPSHOT = "tilework.task_snapshot"
+
+
+def run_graph(session: Session, run_id: str) -> RunGraph:
+    """The run's graph, read once per transaction (the cache dies with the transaction)."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_GRAPH)
+    if cached is not None and cached[0] is transaction and run_id in cached[1]:
+        graph: RunGraph = cached[1][run_id]
+        return graph
+    parents: dict[str, list[str]] = defaultdict(list)
+    children: dict[str, list[str]] = defaultdict(list)
+    for source, target in session.execute(
+        select(RunEdge.source_node_id, RunEdge.target_node_id)
+        .where(RunEdge.run_id == run_id)
+        .order_by(RunEdge.id)
+    ):
+        parents[target].append(source)
+        children[source].append(target)
+    graph = RunGraph(views.nodes_of(session, run_id), parents, children)
+    if cached is None or cached[0] is not transaction:
+        graphs: dict[str, RunGraph] = {}
+        session.info[_GRAPH] = (transaction, graphs)
+    else:
+        graphs = cached[1]
+    graphs[run_id] = graph
+    return graph
+
+
+def run_nodes(session: Session, run_id: str) -> list[RunNode]:
+    return run_graph(session, run_id).nodes
+
+
 def refresh_statuses(session: Session, run: Run) -> list[RunNode]:
     session.flush()
-    nodes = views.nodes_of(session, run.id)
-    parents: dict[str, list[str]] = defaultdict(list)
-    for edge in session.scalars(select(RunEdge).where(RunEdge.run_id == run.id)):
-        parents[edge.target_node_id].append(edge.source_node_id)
+    graph = run_graph(session, run.id)
+    rows = [
+        _TaskRow(*row)
+        for row in session.execute(
+            select(Task.run_node_id, Task.status, Task.status_message, Task.error, Task.finished_at)
+            .where(Task.run_id == run.id)
+            .order_by(Task.item_key)
+        )
+    ]
+    _remember(session, run.id, _Snapshot(rows))
     tasks: dict[str, list[str]] = defaultdict(list)
     notes: dict[str, list[str]] = defaultdict(list)
-    for node_id, status, note in session.execute(
-        select(Task.run_node_id, Task.status, Task.status_message)
-        .where(Task.run_id == run.id)
-        .order_by(Task.item_key)
-    ):
-        tasks[node_id].append(status)
-        if note:
-            notes[node_id].append(note)
-    by_id = {node.id: node for node in nodes}
+    for row in rows:
+        tasks[row.node_id].append(row.status)
+        if row.note:
+            notes[row.node_id].append(row.note)
+    by_id = {node.id: node for node in graph.nodes}
     changed = []
-    for node in nodes:  # positions are topological: parents are settled first
-        upstream = [by_id[p].status for p in parents[node.id]]
+    for node in graph.nodes:  # positions are topological: parents are settled first
+        upstream = [by_id[p].status for p in graph.parents.get(node.id, [])]
         status = node_status(tasks[node.id], upstream)
         message = _status_message(status, tasks[node.id]) or node_note(notes[node.id])
         if (status, message) != (node.status, node.status_message):
@@ -64,6 +139,29 @@ def refresh_statuses(session: Session, run: Run) -> list[RunNode]:
     if changed:
         run.updated_at = utcnow()
     return changed
+
+
+def _remember(session: Session, run_id: str, snapshot: _Snapshot) -> None:
+    session.info[_SNAPSHOT] = (session.get_transaction(), run_id, snapshot)
+
+
+def _node_errors(session: Session, run_id: str) -> dict[str, list[str]]:
+    """``views.node_errors`` from the rows the settle already read, when it read them in this
+    transaction (no task changes between a refresh and the events built from it)."""
+    cached = session.info.get(_SNAPSHOT)
+    if cached is None or cached[0] is not session.get_transaction() or cached[1] != run_id:
+        return views.node_errors(session, run_id)
+    failed = [row for row in cached[2].tasks if row.status == "failed" and row.error]
+    # Rows come ordered by item key; a stable sort by finish time gives the view's order.
+    failed.sort(key=lambda row: (row.finished_at is None, row.finished_at or _EPOCH))
+    errors: dict[str, list[str]] = defaultdict(list)
+    for row in failed:
+        if row.error and row.error not in errors[row.node_id]:
+            errors[row.node_id].append(row.error)
+    return errors
+
+
+_EPOCH = datetime.min
 
 
 def _status_message(status: str, task_statuses: list[str]) -> str | None:
@@ -116,7 +214,7 @@ def _common(session: Session, run: Run) -> dict[str, Any]:
         "agent_id": run.agent_id,
         "run_id": run.id,
         "status": run.status,
-        "node_status_counts": views.status_counts(views.nodes_of(session, run.id)),
+        "node_status_counts": views.status_counts(run_nodes(session, run.id)),
         "triggered_by": run.triggered_by,
     }
 
@@ -135,20 +233,21 @@ def publish_started(session: Session, run: Run, signer: BlobUrls) -> None:
 def publish_progress(session: Session, run: Run, changed: list[RunNode], signer: BlobUrls) -> None:
     if not changed:
         return
-    errors = views.node_errors(session, run.id)
+    reported = [node for node in changed if node.status != "not_started"]  # not in RUN_PROGRESS
+    if not reported:
+        return
+    errors = _node_errors(session, run.id)
+    outputs = views.nodes_outputs(session, run.id, [node.id for node in reported], signer)
     updated = [
         {
             "original_node_id": node.original_node_id,
             "status": node.status,
             "status_message": node.status_message,
             "errors": errors.get(node.id, []),
-            "outputs": views.node_outputs(session, node.id, signer),
+            "outputs": outputs.get(node.id, []),
         }
-        for node in changed
-        if node.status != "not_started"  # not a value RUN_PROGRESS carries
+        for node in reported
     ]
-    if not updated:
-        return
     payload = RunProgress.model_validate(
         {"flag": "RUN_PROGRESS", **_common(session, run), "updated_nodes": updated}
     )
@@ -156,14 +255,14 @@ def publish_progress(session: Session, run: Run, changed: list[RunNode], signer:
 
 
 def publish_finished(session: Session, run: Run, signer: BlobUrls) -> None:
-    nodes = views.nodes_of(session, run.id)
+    nodes = run_nodes(session, run.id)
     payload = RunFinished.model_validate(
         {
             "flag": "RUN_FINISHED",
             **_common(session, run),
             "status_message": run.status_message,
             "needs_credits": run.needs_credits,
-            "errors": views.grouped_errors(nodes, views.node_errors(session, run.id)),
+            "errors": views.grouped_errors(nodes, _node_errors(session, run.id)),
             "inputs": views.input_objects(session, run.id, signer),
             "outputs": views.run_outputs(session, run.id, signer),
         }
@@ -181,7 +280,9 @@ def settle(session: Session, run: Run, signer: BlobUrls) -> None:
 def finish_if_done(session: Session, run: Run, signer: BlobUrls) -> bool:
     if run.status in RUN_TERMINAL:
         return False
-    nodes = views.nodes_of(session, run.id)
+    nodes = run_nodes(session, run.id)
+    if not all(n.status in NODE_TERMINAL for n in nodes):
+        return False  # still running: no need to count its outputs
     outputs = session.scalar(
         select(func.count())
         .select_from(Render)

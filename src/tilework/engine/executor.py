@@ -24,7 +24,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tilework.db.session import unit_of_work
-from tilework.db.tables import Render, RunEdge, RunInput, RunNode, Task, utcnow
+from tilework.db.tables import Render, RunInput, RunNode, Task, utcnow
 from tilework.engine import blobrefs, credits, events, ingest
 from tilework.engine.context import EngineContext
 from tilework.engine.ingest import InputSource
@@ -135,7 +135,7 @@ def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:
             node_type_id=node.node_type_id,
             params=dict(node.params),
             timeline=dict(task.input_timeline),
-            is_leaf=_is_leaf(session, node.id),
+            is_leaf=not events.run_graph(session, run.id).children.get(node.id),
             source=_input_source(session, node, task) if _is_input(ctx, node) else None,
         )
 
@@ -161,10 +161,6 @@ def _input_source(session: Session, node: RunNode, task: Task) -> InputSource:
         thumbnail_key=row.thumbnail_key,
         position=row.position,
     )
-
-
-def _is_leaf(session: Session, node_id: str) -> bool:
-    return session.query(RunEdge.id).filter(RunEdge.source_node_id == node_id).first() is None
 
 
 def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tilework.db.tables import RunEdge, RunInput, Task
+from tilework.db.tables import RunInput, Task
 from tilework.engine.context import EngineContext
+from tilework.engine.events import run_graph
 
 EXECUTE_TASK = "engine.execute_task"
 
@@ -66,9 +67,7 @@ def _defer(ctx: EngineContext, session: Session, task: Task) -> None:
 
 def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict[str, Any]]) -> int:
     """Create the downstream tasks of a completed task; returns how many were created."""
-    children = session.scalars(
-        select(RunEdge.target_node_id).where(RunEdge.source_node_id == task.run_node_id)
-    ).all()
+    children = run_graph(session, task.run_id).children.get(task.run_node_id, [])
     created = 0
     for index, timeline in enumerate(outputs):
         key = task.item_key if len(outputs) == 1 else f"{task.item_key}.{index}"

@@ -9,7 +9,10 @@ it from the PostgreSQL adapter:
   idempotent enqueue because the engine may re-request the same work).
 - Each worker thread claims one job per short transaction (``UPDATE … WHERE id = (SELECT …)
   RETURNING``, highest priority first, then oldest), runs it outside any transaction, and records
-  ``succeeded``, ``failed`` or ``aborted``.
+  ``succeeded``, ``failed`` or ``aborted`` in the transaction that claims its next job.
+- Workers sleep on an event, not a timer: ``wake()`` (called after every commit that defers a
+  job) starts them at once; ``poll_interval`` only bounds how late a ``not_before`` job or a job
+  deferred by another process is seen.
 - ``abort`` cancels a ``todo`` job, or sets ``abort_requested`` on a ``doing`` one. SQLite has no
   NOTIFY, so one poller thread looks for requested aborts every ``abort_poll_interval`` and fires
   the job's ``on_abort`` callbacks (from the poller thread: they must be quick).
@@ -33,6 +36,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
@@ -58,6 +62,12 @@ class _Claim:
     job_id: int
     task_name: str
     args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Finished:
+    job: RunningJob
+    error: Exception | None
 
 
 class EmbeddedDispatcher:
@@ -223,17 +233,42 @@ class EmbeddedDispatcher:
 
     def _work(self) -> None:
         worker_id = f"{self._name}-{threading.current_thread().name.rsplit('-', 1)[-1]}"
+        finished: _Finished | None = None  # a job whose result is not recorded yet
         while not self._stopping.is_set():
             try:
-                claim = self._transact(lambda session: self._claim(session, worker_id))
+                claim = self._transact(
+                    partial(self._record_then_claim, finished=finished, worker_id=worker_id)
+                )
+                finished = None
             except Exception:
                 logger.exception("worker %s could not claim a job", worker_id)
-                claim = None
+                self._record_alone(finished)
+                finished, claim = None, None
             if claim is None:
                 self._wakeup.wait(self._poll_interval)
                 self._wakeup.clear()  # any wake before this point is covered by the next claim
                 continue
-            self._execute(worker_id, claim)
+            finished = self._execute(worker_id, claim)
+        self._record_alone(finished)
+
+    def _record_then_claim(
+        self, session: Session, finished: _Finished | None, worker_id: str
+    ) -> _Claim | None:
+        """Record the last job's result and claim the next job in one transaction: a chain of
+        jobs costs one write transaction per job, not two."""
+        if finished is not None:
+            self._settle(session, finished.job, finished.error)
+        if self._stopping.is_set():
+            return None
+        return self._claim(session, worker_id)
+
+    def _record_alone(self, finished: _Finished | None) -> None:
+        if finished is None:
+            return
+        try:
+            self._transact(lambda session: self._settle(session, finished.job, finished.error))
+        except Exception:  # the row stays doing: the next start() recovers it
+            logger.exception("result of job %d not recorded", finished.job.job_id)
 
     def _claim(self, session: Session, worker_id: str) -> _Claim | None:
         now = self._now()
@@ -255,7 +290,8 @@ class EmbeddedDispatcher:
         ).first()
         return None if row is None else _Claim(row.id, row.task_name, dict(row.args or {}))
 
-    def _execute(self, worker_id: str, claim: _Claim) -> None:
+    def _execute(self, worker_id: str, claim: _Claim) -> _Finished | None:
+        """Run the claimed job; its result, for the worker's next transaction to record."""
         job = RunningJob(claim.job_id, worker_id, self._beat)
         with self._lock:
             stopping = self._stopping.is_set()
@@ -263,14 +299,13 @@ class EmbeddedDispatcher:
                 self._running[job.job_id] = job
         if stopping:  # claimed while stop() ran: give it back untouched
             job.interrupted_by_shutdown = True
-            self._transact(lambda session: self._settle(session, job, TaskAborted()))
-            return
+            return _Finished(job, TaskAborted())
         try:
             error = self._call(claim, job)
         finally:
             with self._lock:
                 del self._running[job.job_id]
-        self._transact(lambda session: self._settle(session, job, error))
+        return _Finished(job, error)
 
     def _call(self, claim: _Claim, job: RunningJob) -> Exception | None:
         function = self._functions.get(claim.task_name)

@@ -1,0 +1,143 @@
+"""What 50 cheap timeline edits add to a render, timed as the user waits: ``POST /run`` to the
+``RUN_FINISHED`` webhook, through a real ``tilework serve`` on loopback.
+
+Two agents on the same generated 2 s 640x360 clip: Video Input → ``TRIMS`` Trims (start 0: a
+timeline edit, no ffmpeg) → Render, and Video Input → Render (the render alone). Runs alternate
+(one warm-up pair, then ``PAIRS`` pairs); the median of the per-pair differences is what the
+chain costs (goal ≤ 1 s), and divided by ``TRIMS`` the cost of one more node (goal ≤ 20 ms).
+The webhook receiver is a small HTTP server on 127.0.0.1 in this process: it notes the arrival
+of each RUN_FINISHED.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.live import LiveServer
+from tilework.media.samples import make_sample_clip
+
+TRIMS = int(os.environ.get("BENCH_CHAIN_TRIMS", "50"))
+PAIRS = int(os.environ.get("BENCH_CHAIN_PAIRS", "5"))
+VIDEO_INPUT = "9451e6ff-ac7f-4317-9055-a2f35f641b29"
+TRIM = "5b0f3c1e-8d2a-4c6b-9f47-2e8a61d0c3b5"
+RENDER = "c7a3e5d2-41f8-4b9e-a6d0-3f2b8e9c1a74"
+
+
+class _FinishedReceiver(BaseHTTPRequestHandler):
+    arrivals: dict[str, float] = {}  # noqa: RUF012 - one receiver per process
+    changed = threading.Condition()
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if body["flag"] == "RUN_FINISHED":
+            with self.changed:
+                self.arrivals[body["run_id"]] = time.perf_counter()
+                self.changed.notify_all()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def agent_graph(trims: int) -> dict[str, Any]:
+    nodes: list[dict[str, Any]] = [{"temp_ref_id": "in", "node_type_id": VIDEO_INPUT}]
+    nodes += [
+        {"temp_ref_id": f"t{n}", "node_type_id": TRIM, "params_used": {"start_seconds": 0}}
+        for n in range(trims)
+    ]
+    nodes.append({"temp_ref_id": "out", "node_type_id": RENDER, "params_used": {}})
+    chain = [node["temp_ref_id"] for node in nodes]
+    edges = [
+        {"source_temp_ref_id": a, "target_temp_ref_id": b} for a, b in itertools.pairwise(chain)
+    ]
+    return {"nodes": nodes, "connections": edges}
+
+
+def _upload(api: httpx.Client, clip: Path) -> str:
+    ticket = api.post("/uploads/video/get_upload_url").json()
+    files = {"file": ("clip.mp4", clip.read_bytes(), "video/mp4")}
+    httpx.post(ticket["upload_url"], data=ticket["upload_fields"], files=files).raise_for_status()
+    api.post(
+        "/uploads/video/finalize_upload", json={"video_id": ticket["video_id"]}
+    ).raise_for_status()
+    return str(ticket["video_id"])
+
+
+def _agent(api: httpx.Client, trims: int) -> str:
+    response = api.post(
+        "/agent/create", json={"name": f"{trims} trims", "graph": agent_graph(trims)}
+    )
+    response.raise_for_status()
+    return str(response.json()["agent"]["id"])
+
+
+def _timed_run(api: httpx.Client, agent_id: str, video_id: str, callback: str) -> float:
+    began = time.perf_counter()
+    body = {"video_ids": [video_id], "callback_url": callback}
+    response = api.post(f"/agent/{agent_id}/run", json=body)
+    response.raise_for_status()
+    run_id = str(response.json()["run_id"])
+    with _FinishedReceiver.changed:
+        if not _FinishedReceiver.changed.wait_for(
+            lambda: run_id in _FinishedReceiver.arrivals, timeout=300
+        ):
+            raise SystemExit(f"run {run_id} sent no RUN_FINISHED")
+    status = api.get(f"/agent_run/{run_id}").json()["status"]
+    if status != "completed":
+        raise SystemExit(f"run {run_id} ended {status}")
+    return _FinishedReceiver.arrivals[run_id] - began
+
+
+def measure() -> tuple[list[float], list[float]]:
+    """Seconds to RUN_FINISHED of the render alone and of the chain, pair by pair."""
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _FinishedReceiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    callback = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = make_sample_clip("ffmpeg", Path(tmp) / "clip.mp4", seconds=2, width=640, height=360)
+        server = LiveServer(
+            Path(tmp) / "data",
+            {"TILEWORK_RATE_LIMIT_PER_MINUTE": "0", "TILEWORK_RATE_LIMIT_RUNS_PER_MINUTE": "0"},
+        )
+        server.start()
+        try:
+            server.grant_credits(1_000_000)
+            with server.client() as api:
+                video_id = _upload(api, clip)
+                alone, chain = _agent(api, 0), _agent(api, TRIMS)
+                renders, chains = [], []
+                for _ in range(PAIRS + 1):  # the first pair warms caches up
+                    renders.append(_timed_run(api, alone, video_id, callback))
+                    chains.append(_timed_run(api, chain, video_id, callback))
+            return renders[1:], chains[1:]
+        finally:
+            server.stop()
+            receiver.shutdown()
+
+
+def main() -> None:
+    renders, chains = measure()
+    delta = statistics.median(c - r for r, c in zip(renders, chains, strict=True))
+    load = os.getloadavg()[0]
+    print(f"chain_render_alone_median {statistics.median(renders):.3f} s")
+    print(f"chain_{TRIMS}_trims_then_render_median {statistics.median(chains):.3f} s")
+    print(f"chain_{TRIMS}_trims_added {delta:.3f} s (goal <= 1 s)")
+    print(f"chain_per_node {delta / TRIMS * 1000:.1f} ms (goal <= 20 ms)")
+    print(f"chain_load_average {load:.2f}")
+
+
+if __name__ == "__main__":
+    main()
