@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from tilework.db.tables import (
     Render,
@@ -49,12 +51,24 @@ def lock_run(session: Session, run_id: str) -> Run | None:
 
 
 @dataclass
+class NodeState:
+    """What the status rules and the events read of a run node: a plain row, not an ORM object
+    (a run of 50 nodes is settled twice per task; loading and flushing ORM rows for it cost
+    more than the rest of the settle)."""
+
+    id: str
+    original_node_id: str | None
+    status: str
+    status_message: str | None
+
+
+@dataclass
 class RunGraph:
     """A run's nodes (in topological order) and edges, as one transaction sees them: nodes and
-    edges are written with the run and never change; the node rows are the session's own, so
-    status changes made through them stay visible."""
+    edges are written with the run and never change; ``refresh_statuses`` keeps the states it
+    writes up to date here."""
 
-    nodes: list[RunNode]
+    nodes: list[NodeState]
     parents: dict[str, list[str]]
     children: dict[str, list[str]]
 
@@ -95,7 +109,15 @@ def run_graph(session: Session, run_id: str) -> RunGraph:
     ):
         parents[target].append(source)
         children[source].append(target)
-    graph = RunGraph(views.nodes_of(session, run_id), parents, children)
+    nodes = [
+        NodeState(*row)
+        for row in session.execute(
+            select(RunNode.id, RunNode.original_node_id, RunNode.status, RunNode.status_message)
+            .where(RunNode.run_id == run_id)
+            .order_by(RunNode.position)
+        )
+    ]
+    graph = RunGraph(nodes, parents, children)
     if cached is None or cached[0] is not transaction:
         graphs: dict[str, RunGraph] = {}
         session.info[_GRAPH] = (transaction, graphs)
@@ -105,11 +127,11 @@ def run_graph(session: Session, run_id: str) -> RunGraph:
     return graph
 
 
-def run_nodes(session: Session, run_id: str) -> list[RunNode]:
+def run_nodes(session: Session, run_id: str) -> list[NodeState]:
     return run_graph(session, run_id).nodes
 
 
-def refresh_statuses(session: Session, run: Run) -> list[RunNode]:
+def refresh_statuses(session: Session, run: Run) -> list[NodeState]:
     session.flush()
     graph = run_graph(session, run.id)
     rows = [
@@ -134,11 +156,43 @@ def refresh_statuses(session: Session, run: Run) -> list[RunNode]:
         status = node_status(tasks[node.id], upstream)
         message = _status_message(status, tasks[node.id]) or node_note(notes[node.id])
         if (status, message) != (node.status, node.status_message):
-            node.status, node.status_message, node.updated_at = status, message, utcnow()
+            node.status, node.status_message = status, message
             changed.append(node)
     if changed:
+        _write_states(session, changed)
         run.updated_at = utcnow()
     return changed
+
+
+def _write_states(session: Session, changed: list[NodeState]) -> None:
+    """One executemany UPDATE; run-node ORM objects this session holds get the new values too
+    (as committed values: nothing for the ORM to flush again)."""
+    now = utcnow()
+    session.connection().execute(
+        _UPDATE_STATE,
+        [
+            {"node": n.id, "new_status": n.status, "new_message": n.status_message, "now": now}
+            for n in changed
+        ],
+    )
+    for node in changed:
+        loaded = session.identity_map.get(identity_key(RunNode, node.id))
+        if isinstance(loaded, RunNode):
+            set_committed_value(loaded, "status", node.status)
+            set_committed_value(loaded, "status_message", node.status_message)
+            set_committed_value(loaded, "updated_at", now)
+
+
+_NODES = cast(Table, RunNode.__table__)
+_UPDATE_STATE = (
+    update(_NODES)
+    .where(_NODES.c.id == bindparam("node"))
+    .values(
+        status=bindparam("new_status"),
+        status_message=bindparam("new_message"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 def _remember(session: Session, run_id: str, snapshot: _Snapshot) -> None:
@@ -230,7 +284,9 @@ def publish_started(session: Session, run: Run, signer: BlobUrls) -> None:
     emit(session, run, payload.model_dump(mode="json"))
 
 
-def publish_progress(session: Session, run: Run, changed: list[RunNode], signer: BlobUrls) -> None:
+def publish_progress(
+    session: Session, run: Run, changed: list[NodeState], signer: BlobUrls
+) -> None:
     if not changed:
         return
     reported = [node for node in changed if node.status != "not_started"]  # not in RUN_PROGRESS
@@ -298,7 +354,7 @@ def finish_if_done(session: Session, run: Run, signer: BlobUrls) -> bool:
     return True
 
 
-def _run_message(status: str, nodes: list[RunNode]) -> str | None:
+def _run_message(status: str, nodes: list[NodeState]) -> str | None:
     if status == "completed":
         return None
     failed = [n for n in nodes if n.status in ("failed", "partial_complete", "blocked")]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,11 +98,26 @@ def node_errors(session: Session, run_id: str) -> dict[str, list[str]]:
     return errors
 
 
-def status_counts(nodes: list[RunNode]) -> dict[str, int]:
+class NodeStatus(Protocol):
+    """A run node as the counts and error groups read it (an ORM row or the engine's state)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def original_node_id(self) -> str | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+def status_counts(nodes: Sequence[NodeStatus]) -> dict[str, int]:
     return count_nodes(node.status for node in nodes).as_dict()
 
 
-def grouped_errors(nodes: list[RunNode], errors: dict[str, list[str]]) -> list[dict[str, Any]]:
+def grouped_errors(
+    nodes: Sequence[NodeStatus], errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
     return [
         {"original_node_id": node.original_node_id, "messages": errors[node.id]}
         for node in nodes
