@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench import (
+    chain_overhead,
     clips_ranking,
     orchestration,
     reframe_talk,
@@ -21,6 +22,7 @@ def main() -> int:
     reframe_talk.main()
     webhook_signing.main()
     orchestration.main()
+    chain_overhead.main()
     return 0
 
 

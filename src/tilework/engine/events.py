@@ -218,6 +218,16 @@ def _node_errors(session: Session, run_id: str) -> dict[str, list[str]]:
 _EPOCH = datetime.min
 
 
+def _may_have_outputs(session: Session, run_id: str, node_ids: list[str]) -> list[str]:
+    """The nodes among ``node_ids`` that have a completed task (only those have renders), by
+    the rows the settle read; all of them when it read none in this transaction."""
+    cached = session.info.get(_SNAPSHOT)
+    if cached is None or cached[0] is not session.get_transaction() or cached[1] != run_id:
+        return node_ids
+    completed = {row.node_id for row in cached[2].tasks if row.status == "completed"}
+    return [node_id for node_id in node_ids if node_id in completed]
+
+
 def _status_message(status: str, task_statuses: list[str]) -> str | None:
     if status == "partial_complete":
         failed = task_statuses.count("failed")
@@ -293,7 +303,8 @@ def publish_progress(
     if not reported:
         return
     errors = _node_errors(session, run.id)
-    outputs = views.nodes_outputs(session, run.id, [node.id for node in reported], signer)
+    rendered = _may_have_outputs(session, run.id, [node.id for node in reported])
+    outputs = views.nodes_outputs(session, run.id, rendered, signer) if rendered else {}
     updated = [
         {
             "original_node_id": node.original_node_id,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tilework.db.tables import RunInput, Task
+from tilework.db.tables import RunInput, Task, new_id
 from tilework.engine.context import EngineContext
 from tilework.engine.events import run_graph
 
@@ -29,11 +29,19 @@ def queue_task(
     item_key: str,
     timeline: dict[str, Any],
 ) -> Task:
-    """A new task for one item; its job commits with the caller's transaction."""
-    task = Task(run_id=run_id, run_node_id=run_node_id, item_key=item_key, input_timeline=timeline)
-    session.add(task)
-    session.flush()
+    """A new task for one item; its job commits with the caller's transaction.
+
+    The task's id is made here, so its job is deferred first and the task inserted once with
+    its job id (at the session's next flush), not inserted and then updated."""
+    task = Task(
+        id=new_id(),
+        run_id=run_id,
+        run_node_id=run_node_id,
+        item_key=item_key,
+        input_timeline=timeline,
+    )
     _defer(ctx, session, task)
+    session.add(task)
     return task
 
 
