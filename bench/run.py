@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import (
     clips_ranking,
+    long_talk,
     orchestration,
     reframe_talk,
     render_fused,
@@ -19,6 +20,7 @@ def main() -> int:
     webhook_throughput.main()
     clips_ranking.main()
     reframe_talk.main()
+    long_talk.main()
     webhook_signing.main()
     orchestration.main()
     return 0

@@ -23,6 +23,7 @@ from tilework.media.timeline import NAMESPACE, SPEECH_KEY, clip_segments, plain
 from tilework.tiles.base import Tile, TileContext, TileParams, TileResult
 from tilework.tiles.sources import (
     attach_transcripts,
+    crop_analyses,
     get_analysis,
     set_analysis,
     source_references,
@@ -84,6 +85,7 @@ class CaptionsTile(Tile):
         attach_transcripts(ctx.settings, edited)  # the slow part, once per source file
         ctx.progress(0.8, None)
         attach_speech(ctx, edited)
+        crop_analyses(edited)  # only what the edit uses travels on with it
         ctx.progress(0.9, None)
         store_style(edited, style)
         words = words_in_edit(clip_segments(edited))

@@ -15,6 +15,7 @@ seconds) for later tiles.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import opentimelineio as otio
@@ -22,9 +23,10 @@ from pydantic import Field
 
 from tilework.analysis.asr import Transcript
 from tilework.analysis.energy import FLOOR_DB, HOP_S, Loudness, loudness
-from tilework.analysis.scenes import detect_scene_cuts
+from tilework.analysis.scenes import SceneCut, detect_scene_cuts
 from tilework.config import Settings
 from tilework.errors import TaskAborted, ValidationError
+from tilework.media.probe import MediaInfo
 from tilework.media.timeline import (
     NAMESPACE,
     Segment,
@@ -44,11 +46,16 @@ from tilework.tiles.prompt_ranking import (
     ranking_description,
     semantic_relevance,
 )
-from tilework.tiles.sources import attach_transcripts, set_analysis, source_references
+from tilework.tiles.sources import (
+    SCENE_CUTS_KEY,
+    attach_transcripts,
+    crop_analyses,
+    set_analysis,
+    source_references,
+)
 from tilework.tiles.transcript_cuts import TimedWord, keywords
 
 CLIPS_TYPE_ID = "bcc5cb04-76b7-48e9-a344-0e8a29c19be0"  # Mosaic's id, so Mosaic agents import
-SCENE_CUTS_KEY = "scene_cuts"
 
 
 class ClipsParams(TileParams):
@@ -125,21 +132,44 @@ class ClipsTile(Tile):
 
 def _analyse(ctx: TileContext, timeline: otio.schema.Timeline) -> _SourceFacts:
     """Transcribe, measure and scene-detect every source (each cached), storing the results on
-    the media references. Progress: 0-0.9 across the sources."""
+    the media references. Progress: 0-0.9 across the sources.
+
+    The loudness and scene passes are ffmpeg processes: they run in a thread beside the
+    transcription, so the cores Whisper leaves idle (between its batches, in its Python parts)
+    decode the picture meanwhile; on an hour-long talk this hides most of the scene pass.
+    """
     facts = _SourceFacts()
-    facts.transcripts = attach_transcripts(ctx.settings, timeline)
-    _check_abort(ctx)
     sources = list(source_references(timeline))
-    for number, (path, info, references) in enumerate(sources, start=1):
-        if info.has_audio:
-            facts.loudness[path] = loudness(ctx.settings, path, job=ctx.job)
-        cuts = detect_scene_cuts(ctx.settings, path, job=ctx.job) if info.has_video else []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clips-ffmpeg") as pool:
+        measured = pool.submit(_measure_sources, ctx, sources)
+        try:
+            facts.transcripts = attach_transcripts(ctx.settings, timeline)
+        finally:
+            loudness_by_path, cuts_by_path = measured.result()  # also when transcribing failed
+    _check_abort(ctx)
+    for number, (path, _info, references) in enumerate(sources, start=1):
+        if path in loudness_by_path:
+            facts.loudness[path] = loudness_by_path[path]
+        cuts = cuts_by_path[path]
         for reference in references:
             set_analysis(reference, SCENE_CUTS_KEY, [cut.model_dump() for cut in cuts])
         facts.scene_cuts[path] = [cut.time for cut in cuts]
-        _check_abort(ctx)
         ctx.progress(0.9 * number / len(sources), None)
     return facts
+
+
+def _measure_sources(
+    ctx: TileContext, sources: list[tuple[Path, MediaInfo, list[otio.schema.ExternalReference]]]
+) -> tuple[dict[Path, Loudness], dict[Path, list[SceneCut]]]:
+    """Each source's loudness curve and scene cuts (ffmpeg passes, cached)."""
+    curves: dict[Path, Loudness] = {}
+    cuts: dict[Path, list[SceneCut]] = {}
+    for path, info, _references in sources:
+        if info.has_audio:
+            curves[path] = loudness(ctx.settings, path, job=ctx.job)
+        cuts[path] = detect_scene_cuts(ctx.settings, path, job=ctx.job) if info.has_video else []
+        _check_abort(ctx)
+    return curves, cuts
 
 
 def _semantic(
@@ -250,4 +280,5 @@ def _clip_timeline(
         "reason": highlight.reason,
     }
     clip.metadata[NAMESPACE] = namespace
+    crop_analyses(clip)  # the clip's 30 s of the source's analyses, not the whole hour's
     return clip

@@ -18,11 +18,16 @@ from tilework.config import Settings
 from tilework.media.probe import MediaInfo
 from tilework.media.timeline import (
     NAMESPACE,
+    SPEECH_KEY,
     TRANSCRIPT_KEY,
     media_info_of,
     plain,
     url_to_path,
 )
+
+# Seconds of analysis kept either side of what a clip uses (a sentence is kept whole anyway).
+CROP_MARGIN_S = 5.0
+SCENE_CUTS_KEY = "scene_cuts"  # analysis/scenes.py cuts, source seconds (set by Clips)
 
 
 def source_references(
@@ -39,13 +44,58 @@ def source_references(
 
 
 def set_analysis(reference: otio.schema.ExternalReference, kind: str, value: Any) -> None:
-    namespace = plain(reference.metadata).get(NAMESPACE, {})
-    namespace[kind] = value
-    reference.metadata[NAMESPACE] = namespace
+    namespace = reference.metadata.get(NAMESPACE)
+    if hasattr(namespace, "items"):  # only the one entry is converted, not the others
+        namespace[kind] = value
+    else:
+        reference.metadata[NAMESPACE] = {kind: value}
 
 
 def get_analysis(reference: otio.schema.ExternalReference, kind: str) -> Any | None:
-    return plain(reference.metadata).get(NAMESPACE, {}).get(kind)
+    namespace = reference.metadata.get(NAMESPACE)
+    if not hasattr(namespace, "items") or kind not in namespace:
+        return None
+    return plain(namespace[kind])
+
+
+def crop_analyses(tl: otio.schema.Timeline, margin_s: float = CROP_MARGIN_S) -> None:
+    """Keep on each media reference only the transcript sentences, speech spans and scene cuts
+    near the source ranges its clips use.
+
+    Analyses describe the whole source, but a clip of a talk uses 30 s of an hour: carrying the
+    hour's words on every clip made each later tile (and each stored item) convert and copy them
+    all. A timeline can only shorten its clips later, so what lies outside is never read.
+    """
+    ranges: dict[int, tuple[otio.schema.ExternalReference, list[tuple[float, float]]]] = {}
+    for clip in tl.find_clips():
+        reference = clip.media_reference
+        if isinstance(reference, otio.schema.ExternalReference):
+            span = clip.trimmed_range()
+            start = float(span.start_time.to_seconds())
+            entry = ranges.setdefault(id(reference), (reference, []))
+            entry[1].append(
+                (start - margin_s, start + float(span.duration.to_seconds()) + margin_s)
+            )
+    for reference, spans in ranges.values():
+
+        def near(start: float, end: float, spans: list[tuple[float, float]] = spans) -> bool:
+            return any(start <= b and end >= a for a, b in spans)
+
+        transcript = get_analysis(reference, TRANSCRIPT_KEY)
+        if isinstance(transcript, dict) and isinstance(transcript.get("sentences"), list):
+            kept = [s for s in transcript["sentences"] if near(s["start"], s["end"])]
+            if len(kept) < len(transcript["sentences"]):
+                set_analysis(reference, TRANSCRIPT_KEY, {**transcript, "sentences": kept})
+        speech = get_analysis(reference, SPEECH_KEY)
+        if isinstance(speech, dict) and isinstance(speech.get("spans"), list):
+            kept = [s for s in speech["spans"] if near(s["start"], s["end"])]
+            if len(kept) < len(speech["spans"]):
+                set_analysis(reference, SPEECH_KEY, {**speech, "spans": kept})
+        cuts = get_analysis(reference, SCENE_CUTS_KEY)
+        if isinstance(cuts, list):
+            kept = [c for c in cuts if isinstance(c, dict) and near(c["time"], c["time"])]
+            if len(kept) < len(cuts):
+                set_analysis(reference, SCENE_CUTS_KEY, kept)
 
 
 def attach_transcripts(settings: Settings, tl: otio.schema.Timeline) -> dict[Path, Transcript]:
