@@ -29,6 +29,7 @@ from tilework.errors import TaskAborted, ValidationError
 from tilework.media.probe import MediaInfo
 from tilework.media.timeline import (
     NAMESPACE,
+    TRANSCRIPT_KEY,
     Segment,
     clip_segments,
     duration_s,
@@ -50,8 +51,11 @@ from tilework.tiles.sources import (
     SCENE_CUTS_KEY,
     attach_transcripts,
     crop_analyses,
+    get_analysis,
+    overlaps,
     set_analysis,
     source_references,
+    used_ranges,
 )
 from tilework.tiles.transcript_cuts import TimedWord, keywords
 
@@ -82,6 +86,7 @@ class _SourceFacts:
         self.transcripts: dict[Path, Transcript] = {}
         self.loudness: dict[Path, Loudness] = {}
         self.scene_cuts: dict[Path, list[float]] = {}
+        self.scene_cut_details: dict[Path, list[SceneCut]] = {}
 
 
 class ClipsTile(Tile):
@@ -120,7 +125,7 @@ class ClipsTile(Tile):
         if not selection.highlights and selection.relevance is None:  # always a scene or split
             raise ValidationError(f"clips: no clip of about {params.target_duration:g} s fits")
         outputs = [
-            _clip_timeline(timeline, highlight, rank, whole=selection.mode == "whole")
+            _clip_timeline(timeline, highlight, rank, facts, whole=selection.mode == "whole")
             for rank, highlight in enumerate(selection.highlights, start=1)
         ]
         ctx.progress(1.0, 0.0)
@@ -143,17 +148,17 @@ def _analyse(ctx: TileContext, timeline: otio.schema.Timeline) -> _SourceFacts:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clips-ffmpeg") as pool:
         measured = pool.submit(_measure_sources, ctx, sources)
         try:
-            facts.transcripts = attach_transcripts(ctx.settings, timeline)
+            # Not stored on the input: each clip gets its own part (_store_analyses), so the
+            # hour's words are never converted into OTIO metadata and copied per clip.
+            facts.transcripts = attach_transcripts(ctx.settings, timeline, store=False)
         finally:
             loudness_by_path, cuts_by_path = measured.result()  # also when transcribing failed
     _check_abort(ctx)
-    for number, (path, _info, references) in enumerate(sources, start=1):
+    for number, (path, _info, _references) in enumerate(sources, start=1):
         if path in loudness_by_path:
             facts.loudness[path] = loudness_by_path[path]
-        cuts = cuts_by_path[path]
-        for reference in references:
-            set_analysis(reference, SCENE_CUTS_KEY, [cut.model_dump() for cut in cuts])
-        facts.scene_cuts[path] = [cut.time for cut in cuts]
+        facts.scene_cut_details[path] = cuts_by_path[path]
+        facts.scene_cuts[path] = [cut.time for cut in cuts_by_path[path]]
         ctx.progress(0.9 * number / len(sources), None)
     return facts
 
@@ -266,7 +271,12 @@ def _continues(previous: Segment, segment: Segment) -> bool:
 
 
 def _clip_timeline(
-    timeline: otio.schema.Timeline, highlight: Highlight, rank: int, *, whole: bool
+    timeline: otio.schema.Timeline,
+    highlight: Highlight,
+    rank: int,
+    facts: _SourceFacts,
+    *,
+    whole: bool,
 ) -> otio.schema.Timeline:
     clip = timeline.deepcopy() if whole else trim(timeline, highlight.start_s, highlight.end_s)
     clip.name = f"clip {rank}"
@@ -280,5 +290,24 @@ def _clip_timeline(
         "reason": highlight.reason,
     }
     clip.metadata[NAMESPACE] = namespace
-    crop_analyses(clip)  # the clip's 30 s of the source's analyses, not the whole hour's
+    _store_analyses(clip, facts)
     return clip
+
+
+def _store_analyses(clip: otio.schema.Timeline, facts: _SourceFacts) -> None:
+    """The transcript sentences and scene cuts near what ``clip`` uses, on its references: the
+    clip's 30 s of the source's analyses, not the whole hour's (``crop_analyses``)."""
+    ranges = used_ranges(clip)
+    for path, _info, references in source_references(clip):
+        used = ranges[references[0].target_url]
+        transcript = facts.transcripts.get(path)
+        if transcript is not None and get_analysis(references[0], TRANSCRIPT_KEY) is None:
+            kept = [s for s in transcript.sentences if overlaps(s.start, s.end, used)]
+            stored = transcript.model_copy(update={"sentences": kept}).model_dump(mode="json")
+            for reference in references:
+                set_analysis(reference, TRANSCRIPT_KEY, stored)
+        cuts = facts.scene_cut_details.get(path, [])
+        near = [cut.model_dump() for cut in cuts if overlaps(cut.time, cut.time, used)]
+        for reference in references:
+            set_analysis(reference, SCENE_CUTS_KEY, near)
+    crop_analyses(clip)  # what came with the input (speech spans of Silence Removal, ...)

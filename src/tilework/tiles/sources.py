@@ -110,16 +110,20 @@ def crop_analyses(tl: otio.schema.Timeline, margin_s: float = CROP_MARGIN_S) -> 
                     set_analysis(reference, SCENE_CUTS_KEY, kept)
 
 
-def attach_transcripts(settings: Settings, tl: otio.schema.Timeline) -> dict[Path, Transcript]:
-    """Transcribe every source of ``tl`` (cached) and store each transcript on its references."""
+def attach_transcripts(
+    settings: Settings, tl: otio.schema.Timeline, *, store: bool = True
+) -> dict[Path, Transcript]:
+    """Transcribe every source of ``tl`` (cached) and, if ``store``, keep each transcript on its
+    references (those that already carry one keep theirs)."""
     transcripts: dict[Path, Transcript] = {}
     for path, info, references in source_references(tl):
         existing = get_analysis(references[0], TRANSCRIPT_KEY)
         if isinstance(existing, dict):
-            transcript = Transcript.model_validate(existing)
-        else:
-            transcript = transcribe(settings, path, has_audio=info.has_audio)
-        for reference in references:
-            set_analysis(reference, TRANSCRIPT_KEY, transcript.model_dump(mode="json"))
+            transcripts[path] = Transcript.model_validate(existing)
+            continue
+        transcript = transcribe(settings, path, has_audio=info.has_audio)
+        if store:
+            for reference in references:
+                set_analysis(reference, TRANSCRIPT_KEY, transcript.model_dump(mode="json"))
         transcripts[path] = transcript
     return transcripts
