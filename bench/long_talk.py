@@ -129,6 +129,13 @@ def _tree_rss(root: int) -> int:
     return total
 
 
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of ``pid`` and its children it has waited for (every ffmpeg a run starts)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(source: Path, agent_yaml: str, *, label: str) -> dict[str, Any]:
     """One cold run of the shorts agent on ``source`` through a fresh ``tilework serve``."""
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
@@ -162,12 +169,14 @@ def measure(source: Path, agent_yaml: str, *, label: str) -> dict[str, Any]:
             _Receiver.nodes.clear()
             _Receiver.finished.clear()
             memory = _PeakMemory(server.pid)
+            cpu_before = _cpu_s(server.pid)
             _Receiver.started = time.perf_counter()
             client.runs.start(agent_id, video_ids=[video_id], callback_url=callback)
             with _Receiver.changed:
                 if not _Receiver.changed.wait_for(lambda: _Receiver.finished, timeout=TIMEOUT_S):
                     raise SystemExit(f"long_talk {label}: no RUN_FINISHED")
             peak = memory.stop()
+            cpu = _cpu_s(server.pid) - cpu_before
             finished = dict(_Receiver.finished)
             return {
                 "wall_s": finished["at"],
@@ -175,6 +184,7 @@ def measure(source: Path, agent_yaml: str, *, label: str) -> dict[str, Any]:
                 "outputs": len(finished.get("outputs") or []),
                 "nodes": _named(agent_yaml, _Receiver.nodes),
                 "peak_rss": peak,
+                "cpu_s": cpu,
                 "upload_s": upload_s,
             }
         finally:
@@ -206,6 +216,11 @@ def _report(label: str, result: dict[str, Any], clip_s: float | None = None) -> 
         f"long_talk.{label}.wall\t{result['wall_s']:.1f}\ts POST /run -> RUN_FINISHED, cold "
         f"(load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; upload before it "
         f"{result['upload_s']:.1f} s)"
+    )
+    print(
+        f"long_talk.{label}.cpu\t{result['cpu_s']:.0f}\ts CPU, server + children "
+        f"(/ 2 cores = {result['cpu_s'] / 2:.0f} s: the wall on an idle 2-core machine if both "
+        "stay busy)"
     )
     if clip_s:
         print(f"long_talk.{label}.wall_over_clip\t{result['wall_s'] / clip_s:.2f}\t(goal <= 0.5)")
