@@ -5,6 +5,7 @@ from __future__ import annotations
 from bench import (
     chain_overhead,
     clips_ranking,
+    long_talk,
     orchestration,
     reframe_talk,
     render_fused,
@@ -20,6 +21,7 @@ def main() -> int:
     webhook_throughput.main()
     clips_ranking.main()
     reframe_talk.main()
+    long_talk.main()
     webhook_signing.main()
     orchestration.main()
     chain_overhead.main()

@@ -246,7 +246,10 @@ def _namespace(metadata: Any) -> dict[str, Any]:
 
 
 def media_info_of(reference: otio.schema.ExternalReference) -> MediaInfo:
-    stored = plain(reference.metadata).get(NAMESPACE, {}).get("media_info")
+    namespace = reference.metadata.get(NAMESPACE)
+    # Only the probe is converted from OTIO's containers, not the analyses stored beside it.
+    has_info = hasattr(namespace, "items") and "media_info" in namespace
+    stored = plain(namespace["media_info"]) if has_info else None
     if not isinstance(stored, dict):
         raise ValidationError(f"{reference.target_url}: no tilework media_info in the reference")
     return MediaInfo.model_validate(stored)

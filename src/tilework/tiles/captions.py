@@ -23,9 +23,12 @@ from tilework.media.timeline import NAMESPACE, SPEECH_KEY, clip_segments, plain
 from tilework.tiles.base import Tile, TileContext, TileParams, TileResult
 from tilework.tiles.sources import (
     attach_transcripts,
+    crop_analyses,
     get_analysis,
+    overlaps,
     set_analysis,
     source_references,
+    used_ranges,
 )
 
 CAPTIONS_TYPE_ID = "cdccb204-168e-4aec-aa72-480b11e74324"  # Mosaic's id for Captions
@@ -50,14 +53,20 @@ def font_installed(family: str) -> bool | None:
 
 def attach_speech(ctx: TileContext, timeline: otio.schema.Timeline) -> None:
     """Speech spans on every source that has none yet (silence removal may have stored its own)."""
+    ranges = used_ranges(timeline)
     for path, info, references in source_references(timeline):
         if not info.has_audio or get_analysis(references[0], SPEECH_KEY) is not None:
             continue
         analysis = detect_speech(
             ctx.settings, path, duration_s=info.duration_s, has_audio=True, job=ctx.job
         )
+        # Only the spans near what the edit uses: an hour has thousands (crop_analyses would
+        # drop them later, after paying to store them on every reference).
+        used = ranges.get(references[0].target_url, [])
+        spans = [span for span in analysis.spans if overlaps(span.start, span.end, used)]
+        stored = analysis.model_copy(update={"spans": spans}).model_dump(mode="json")
         for reference in references:
-            set_analysis(reference, SPEECH_KEY, analysis.model_dump(mode="json"))
+            set_analysis(reference, SPEECH_KEY, stored)
 
 
 def store_style(timeline: otio.schema.Timeline, style: CaptionStyle) -> None:
@@ -84,6 +93,7 @@ class CaptionsTile(Tile):
         attach_transcripts(ctx.settings, edited)  # the slow part, once per source file
         ctx.progress(0.8, None)
         attach_speech(ctx, edited)
+        crop_analyses(edited)  # only what the edit uses travels on with it
         ctx.progress(0.9, None)
         store_style(edited, style)
         words = words_in_edit(clip_segments(edited))

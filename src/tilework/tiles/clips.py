@@ -15,6 +15,7 @@ seconds) for later tiles.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import opentimelineio as otio
@@ -22,11 +23,13 @@ from pydantic import Field
 
 from tilework.analysis.asr import Transcript
 from tilework.analysis.energy import FLOOR_DB, HOP_S, Loudness, loudness
-from tilework.analysis.scenes import detect_scene_cuts
+from tilework.analysis.scenes import SceneCut, detect_scene_cuts
 from tilework.config import Settings
 from tilework.errors import TaskAborted, ValidationError
+from tilework.media.probe import MediaInfo
 from tilework.media.timeline import (
     NAMESPACE,
+    TRANSCRIPT_KEY,
     Segment,
     clip_segments,
     duration_s,
@@ -44,11 +47,19 @@ from tilework.tiles.prompt_ranking import (
     ranking_description,
     semantic_relevance,
 )
-from tilework.tiles.sources import attach_transcripts, set_analysis, source_references
+from tilework.tiles.sources import (
+    SCENE_CUTS_KEY,
+    attach_transcripts,
+    crop_analyses,
+    get_analysis,
+    overlaps,
+    set_analysis,
+    source_references,
+    used_ranges,
+)
 from tilework.tiles.transcript_cuts import TimedWord, keywords
 
 CLIPS_TYPE_ID = "bcc5cb04-76b7-48e9-a344-0e8a29c19be0"  # Mosaic's id, so Mosaic agents import
-SCENE_CUTS_KEY = "scene_cuts"
 
 
 class ClipsParams(TileParams):
@@ -75,6 +86,7 @@ class _SourceFacts:
         self.transcripts: dict[Path, Transcript] = {}
         self.loudness: dict[Path, Loudness] = {}
         self.scene_cuts: dict[Path, list[float]] = {}
+        self.scene_cut_details: dict[Path, list[SceneCut]] = {}
 
 
 class ClipsTile(Tile):
@@ -113,7 +125,7 @@ class ClipsTile(Tile):
         if not selection.highlights and selection.relevance is None:  # always a scene or split
             raise ValidationError(f"clips: no clip of about {params.target_duration:g} s fits")
         outputs = [
-            _clip_timeline(timeline, highlight, rank, whole=selection.mode == "whole")
+            _clip_timeline(timeline, highlight, rank, facts, whole=selection.mode == "whole")
             for rank, highlight in enumerate(selection.highlights, start=1)
         ]
         ctx.progress(1.0, 0.0)
@@ -125,21 +137,44 @@ class ClipsTile(Tile):
 
 def _analyse(ctx: TileContext, timeline: otio.schema.Timeline) -> _SourceFacts:
     """Transcribe, measure and scene-detect every source (each cached), storing the results on
-    the media references. Progress: 0-0.9 across the sources."""
+    the media references. Progress: 0-0.9 across the sources.
+
+    The loudness and scene passes are ffmpeg processes: they run in a thread beside the
+    transcription, so the cores Whisper leaves idle (between its batches, in its Python parts)
+    decode the picture meanwhile; on an hour-long talk this hides most of the scene pass.
+    """
     facts = _SourceFacts()
-    facts.transcripts = attach_transcripts(ctx.settings, timeline)
-    _check_abort(ctx)
     sources = list(source_references(timeline))
-    for number, (path, info, references) in enumerate(sources, start=1):
-        if info.has_audio:
-            facts.loudness[path] = loudness(ctx.settings, path, job=ctx.job)
-        cuts = detect_scene_cuts(ctx.settings, path, job=ctx.job) if info.has_video else []
-        for reference in references:
-            set_analysis(reference, SCENE_CUTS_KEY, [cut.model_dump() for cut in cuts])
-        facts.scene_cuts[path] = [cut.time for cut in cuts]
-        _check_abort(ctx)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clips-ffmpeg") as pool:
+        measured = pool.submit(_measure_sources, ctx, sources)
+        try:
+            # Not stored on the input: each clip gets its own part (_store_analyses), so the
+            # hour's words are never converted into OTIO metadata and copied per clip.
+            facts.transcripts = attach_transcripts(ctx.settings, timeline, store=False)
+        finally:
+            loudness_by_path, cuts_by_path = measured.result()  # also when transcribing failed
+    _check_abort(ctx)
+    for number, (path, _info, _references) in enumerate(sources, start=1):
+        if path in loudness_by_path:
+            facts.loudness[path] = loudness_by_path[path]
+        facts.scene_cut_details[path] = cuts_by_path[path]
+        facts.scene_cuts[path] = [cut.time for cut in cuts_by_path[path]]
         ctx.progress(0.9 * number / len(sources), None)
     return facts
+
+
+def _measure_sources(
+    ctx: TileContext, sources: list[tuple[Path, MediaInfo, list[otio.schema.ExternalReference]]]
+) -> tuple[dict[Path, Loudness], dict[Path, list[SceneCut]]]:
+    """Each source's loudness curve and scene cuts (ffmpeg passes, cached)."""
+    curves: dict[Path, Loudness] = {}
+    cuts: dict[Path, list[SceneCut]] = {}
+    for path, info, _references in sources:
+        if info.has_audio:
+            curves[path] = loudness(ctx.settings, path, job=ctx.job)
+        cuts[path] = detect_scene_cuts(ctx.settings, path, job=ctx.job) if info.has_video else []
+        _check_abort(ctx)
+    return curves, cuts
 
 
 def _semantic(
@@ -236,7 +271,12 @@ def _continues(previous: Segment, segment: Segment) -> bool:
 
 
 def _clip_timeline(
-    timeline: otio.schema.Timeline, highlight: Highlight, rank: int, *, whole: bool
+    timeline: otio.schema.Timeline,
+    highlight: Highlight,
+    rank: int,
+    facts: _SourceFacts,
+    *,
+    whole: bool,
 ) -> otio.schema.Timeline:
     clip = timeline.deepcopy() if whole else trim(timeline, highlight.start_s, highlight.end_s)
     clip.name = f"clip {rank}"
@@ -250,4 +290,24 @@ def _clip_timeline(
         "reason": highlight.reason,
     }
     clip.metadata[NAMESPACE] = namespace
+    _store_analyses(clip, facts)
     return clip
+
+
+def _store_analyses(clip: otio.schema.Timeline, facts: _SourceFacts) -> None:
+    """The transcript sentences and scene cuts near what ``clip`` uses, on its references: the
+    clip's 30 s of the source's analyses, not the whole hour's (``crop_analyses``)."""
+    ranges = used_ranges(clip)
+    for path, _info, references in source_references(clip):
+        used = ranges[references[0].target_url]
+        transcript = facts.transcripts.get(path)
+        if transcript is not None and get_analysis(references[0], TRANSCRIPT_KEY) is None:
+            kept = [s for s in transcript.sentences if overlaps(s.start, s.end, used)]
+            stored = transcript.model_copy(update={"sentences": kept}).model_dump(mode="json")
+            for reference in references:
+                set_analysis(reference, TRANSCRIPT_KEY, stored)
+        cuts = facts.scene_cut_details.get(path, [])
+        near = [cut.model_dump() for cut in cuts if overlaps(cut.time, cut.time, used)]
+        for reference in references:
+            set_analysis(reference, SCENE_CUTS_KEY, near)
+    crop_analyses(clip)  # what came with the input (speech spans of Silence Removal, ...)
