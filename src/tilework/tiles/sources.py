@@ -20,6 +20,7 @@ from tilework.media.timeline import (
     NAMESPACE,
     TRANSCRIPT_KEY,
     media_info_of,
+    namespace_value,
     plain,
     url_to_path,
 )
@@ -45,7 +46,7 @@ def set_analysis(reference: otio.schema.ExternalReference, kind: str, value: Any
 
 
 def get_analysis(reference: otio.schema.ExternalReference, kind: str) -> Any | None:
-    return plain(reference.metadata).get(NAMESPACE, {}).get(kind)
+    return namespace_value(reference.metadata, kind)
 
 
 def attach_transcripts(settings: Settings, tl: otio.schema.Timeline) -> dict[Path, Transcript]:
