@@ -200,7 +200,7 @@ def _report(name: str, pairs: Pairs, goal: str, what: str) -> None:
 def _hand_trim_loudness_render(url: str, folder: Path) -> None:
     """What a person would type: download, measure the loudness of the cut, encode it once."""
     source = folder / "hand-input.mp4"
-    subprocess.run(["curl", "-sSf", "-o", str(source), url], check=True)
+    subprocess.run(["curl", "-sSf", "-o", str(source), url], check=True, start_new_session=True)
     cut = ["-ss", str(TRIM_START_S), "-t", str(TRIM_END_S - TRIM_START_S), "-i", str(source)]
     measure = ["-vn", "-af", f"{HAND_AUDIO}:print_format=json", "-f", "null", "-"]
     measured = subprocess.run(
@@ -208,6 +208,7 @@ def _hand_trim_loudness_render(url: str, folder: Path) -> None:
         check=True,
         capture_output=True,
         text=True,
+        start_new_session=True,  # as ffmpeg() does, see bench/render_fused.py
     )
     m = parse_loudnorm_json(measured.stderr.splitlines())
     loudnorm = (
