@@ -47,10 +47,13 @@ _AUDIO_FILTERS = re.compile(r"\[acat\]([^\[;]+)\[")
 
 
 def ffmpeg(*args: str) -> None:
+    # In a session of its own, as Tilework starts ffmpeg: with the kernel's autogroup scheduling
+    # each session is one scheduling group, so on a busy machine both get the same share.
     subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args],
         check=True,
         capture_output=True,
+        start_new_session=True,
     )
 
 

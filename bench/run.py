@@ -12,12 +12,14 @@ from bench import (
     run_latency,
     webhook_signing,
     webhook_throughput,
+    whole_run,
 )
 
 
 def main() -> int:
     run_latency.main()
     render_fused.main()
+    whole_run.main()
     webhook_throughput.main()
     clips_ranking.main()
     reframe_talk.main()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from tilework.db.tables import Render, Upload
 from tilework.engine.context import EngineContext
 from tilework.engine.schemas import RunRequest, Sources
 from tilework.errors import MediaError, NotFoundError, ValidationError
-from tilework.media.probe import MediaInfo, probe
+from tilework.media.probe import MediaInfo, check_decodes, probe
 from tilework.media.thumbnail import extract_thumbnail
 from tilework.media.timeline import source_timeline
 from tilework.net import youtube
@@ -132,10 +133,12 @@ def fetch(ctx: EngineContext, sources: list[InputSource]) -> list[InputSource]:
 
 def materialize(ctx: EngineContext, source: InputSource) -> InputSource:
     """A Video Input task's work: the input stored, probed and with its thumbnail."""
-    return _with_thumbnail(ctx, _fetch_one(ctx, source))
+    return _with_thumbnail(ctx, _fetch_one(ctx, source, with_thumbnail=True))
 
 
-def _fetch_one(ctx: EngineContext, source: InputSource) -> InputSource:
+def _fetch_one(
+    ctx: EngineContext, source: InputSource, *, with_thumbnail: bool = False
+) -> InputSource:
     if source.kind != "url" or source.blob_key:
         return source
     check_url(source.ref, allow_private=ctx.settings.allow_private_urls, resolver=ctx.resolver)
@@ -147,14 +150,39 @@ def _fetch_one(ctx: EngineContext, source: InputSource) -> InputSource:
             result = download(
                 source.ref, Path(tmp) / "download", settings=ctx.settings, resolver=ctx.resolver
             )
+        thumbnail = Path(tmp) / "thumb.jpg" if with_thumbnail else None
         try:
-            info = probe(ctx.runner, result.path, "video")
+            info = _probe_download(ctx, result.path, thumbnail)
         except MediaError as exc:  # name the URL, not the temp file
             detail = exc.detail.removeprefix(f"{result.path.name}: ")
             raise MediaError(f"{source.ref}: {detail}") from None
         key = f"inputs/{uuid.uuid4()}/{_safe_name(result.filename)}"
         ctx.blobs.put_file(key, result.path, move=True)
-    return replace(source, blob_key=key, media_info=info.model_dump(mode="json"))
+        thumbnail_key = None
+        if thumbnail is not None:
+            thumbnail_key = f"{key}.thumb.jpg"
+            ctx.blobs.put_file(thumbnail_key, thumbnail, move=True)
+    return replace(
+        source, blob_key=key, media_info=info.model_dump(mode="json"), thumbnail_key=thumbnail_key
+    )
+
+
+def _probe_download(ctx: EngineContext, path: Path, thumbnail: Path | None) -> MediaInfo:
+    """``probe`` of a download; with ``thumbnail``, its decode check (the last half second) and
+    the thumbnail (the first second) run side by side, both reading the file where it lies."""
+    info = probe(ctx.runner, path, "video", decode_check=False)
+    if thumbnail is None:
+        check_decodes(ctx.runner, path, info, "video")
+        return info
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="input-check") as side:
+        checked = side.submit(check_decodes, ctx.runner, path, info, "video")
+        try:
+            extract_thumbnail(ctx.runner, path, thumbnail, at_s=min(1.0, info.duration_s / 2))
+        except MediaError:
+            checked.result()  # a truncated file says so rather than "no frame"
+            raise
+        checked.result()
+    return info
 
 
 def _safe_name(filename: str | None) -> str:
@@ -166,8 +194,7 @@ def _safe_name(filename: str | None) -> str:
 def _with_thumbnail(ctx: EngineContext, source: InputSource) -> InputSource:
     key = source.thumbnail_key or f"{source.blob_key}.thumb.jpg"
     if source.thumbnail_key is None and not ctx.blobs.exists(key):
-        info = source.media_info or {}
-        at = min(1.0, float(info.get("duration_s") or 0) / 2)
+        at = min(1.0, float((source.media_info or {}).get("duration_s") or 0) / 2)
         with tempfile.TemporaryDirectory(dir=ctx.settings.work_dir) as tmp:
             out = Path(tmp) / "thumb.jpg"
             extract_thumbnail(ctx.runner, ctx.blobs.path(source.blob_key), out, at_s=at)

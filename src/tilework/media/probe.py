@@ -69,6 +69,16 @@ def probe_url(
     return _probe_source(runner, url, size_bytes, kind, refuse, decode_check=True)
 
 
+def check_decodes(runner: FFmpegRunner, path: Path, info: MediaInfo, kind: MediaKind) -> None:
+    """The decode check ``probe`` skips with ``decode_check=False``, on its own (so callers can
+    run it beside other work on the same file); the same ``MediaError`` as ``probe``."""
+    try:
+        _decode_check(runner, str(Path(path).absolute()), info, kind)
+    except MediaError as exc:
+        detail = exc.detail.removeprefix("ffmpeg failed: ")
+        raise _refusal(Path(path).name, kind)(detail) from exc
+
+
 def _refusal(name: str, kind: MediaKind) -> Any:
     def refuse(reason: str) -> MediaError:
         return MediaError(f"{name}: {_REFUSAL[kind]}: {reason}")
@@ -182,6 +192,11 @@ def _fps(video: dict[str, Any]) -> float:
     if abs(rate - half) <= half * 0.005:
         return max(0.5, half)
     return float(max(1, round(rate)))
+
+
+def planned_fps(rate: str) -> float:
+    """The rate ``probe`` will report for a file ffmpeg writes at ``rate`` (``"30000/1001"``)."""
+    return _fps({"avg_frame_rate": rate, "r_frame_rate": rate})
 
 
 def _rate(video: dict[str, Any], key: str) -> float:

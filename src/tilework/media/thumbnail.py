@@ -135,11 +135,16 @@ def title_filters(title: str, width: int, height: int, place: TitlePlace = "bott
     )
 
 
-def _thumbnail_size(runner: FFmpegRunner, video: Path, width: int) -> tuple[int, int]:
-    """The size ``scale='min(width,iw)':-2`` gives (for laying the title out)."""
-    streams = runner.probe_json(video).get("streams") or []
-    picture: dict[str, Any] = next((s for s in streams if s.get("codec_type") == "video"), {})
-    source_w, source_h = int(picture.get("width") or width), int(picture.get("height") or width)
+def _thumbnail_size(
+    runner: FFmpegRunner, video: Path, width: int, size: tuple[int, int] | None
+) -> tuple[int, int]:
+    """The size ``scale='min(width,iw)':-2`` gives (for laying the title out), from the video's
+    ``size`` when the caller knows it, else from a probe."""
+    if size is None:
+        streams = runner.probe_json(video).get("streams") or []
+        picture: dict[str, Any] = next((s for s in streams if s.get("codec_type") == "video"), {})
+        size = int(picture.get("width") or width), int(picture.get("height") or width)
+    source_w, source_h = size
     out_w = min(width, source_w)
     return out_w, max(2, round(source_h * out_w / source_w / 2) * 2)
 
@@ -161,15 +166,17 @@ def extract_thumbnail(
     width: int = 640,
     title: str | None = None,
     title_place: TitlePlace = "bottom",
+    size: tuple[int, int] | None = None,
 ) -> Path:
     """Write a JPEG of the frame at ``at_s`` (default: 1 s, or the middle of a shorter video),
-    with ``title`` drawn over it when given."""
+    with ``title`` drawn over it when given (``size``: the video's frame, if known, spares
+    probing it)."""
     if at_s is None:
         duration = float((runner.probe_json(video).get("format") or {}).get("duration") or 0)
         at_s = min(DEFAULT_AT_S, duration / 2)
     title_chain = ""
     if title:
-        out_w, out_h = _thumbnail_size(runner, video, width)
+        out_w, out_h = _thumbnail_size(runner, video, width, size)
         title_chain = "," + title_filters(title, out_w, out_h, title_place)
     out.unlink(missing_ok=True)
     runner.run(_args(video, out, at_s, width, title_chain), short=True)

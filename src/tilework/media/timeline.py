@@ -245,11 +245,15 @@ def _namespace(metadata: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def namespace_value(metadata: Any, key: str) -> Any:
+    """``metadata["tilework"][key]`` as plain data, converting only that entry: a reference's
+    namespace also holds its transcript and faces, too big to convert on every look-up."""
+    namespace: Any = metadata.get(NAMESPACE) if hasattr(metadata, "get") else None
+    return plain(namespace.get(key)) if hasattr(namespace, "get") else None
+
+
 def media_info_of(reference: otio.schema.ExternalReference) -> MediaInfo:
-    namespace = reference.metadata.get(NAMESPACE)
-    # Only the probe is converted from OTIO's containers, not the analyses stored beside it.
-    has_info = hasattr(namespace, "items") and "media_info" in namespace
-    stored = plain(namespace["media_info"]) if has_info else None
+    stored = namespace_value(reference.metadata, "media_info")
     if not isinstance(stored, dict):
         raise ValidationError(f"{reference.target_url}: no tilework media_info in the reference")
     return MediaInfo.model_validate(stored)
@@ -257,7 +261,7 @@ def media_info_of(reference: otio.schema.ExternalReference) -> MediaInfo:
 
 def render_hints(tl: otio.schema.Timeline) -> dict[str, Any]:
     """``timeline.metadata["tilework"]["render"]`` as a plain dict (empty if unset)."""
-    hints = plain(tl.metadata).get(NAMESPACE, {}).get("render", {})
+    hints = namespace_value(tl.metadata, "render")
     return hints if isinstance(hints, dict) else {}
 
 

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import opentimelineio as otio
 from pydantic import Field, field_validator, model_validator
 
-from tilework.media.compile import RenderSpec, compile_render, source_frame
+from tilework.media.compile import (
+    RenderSpec,
+    compile_render,
+    output_fps,
+    output_size,
+    source_frame,
+)
 from tilework.media.export import export_timeline_zip
 from tilework.media.loudness import with_measured_loudness
-from tilework.media.probe import MediaInfo, probe
+from tilework.media.probe import MediaInfo, planned_fps, probe
 from tilework.media.runner import FFmpegRunner
 from tilework.media.thumbnail import extract_thumbnail, planned_thumbnail
 from tilework.media.timeline import duration_s, source_timeline
@@ -122,43 +129,52 @@ def render_spec(params: RenderParams, timeline: otio.schema.Timeline) -> RenderS
 def render_timeline(
     ctx: TileContext, timeline: otio.schema.Timeline, params: RenderParams
 ) -> RenderedFiles:
-    """Render ``timeline`` into a fresh folder of the task's work dir."""
+    """Render ``timeline`` into a fresh folder of the task's work dir.
+
+    Only the loudness measurement and the encode run one after the other. The Premiere zip
+    needs nothing but the plan (the output's size and rate are the compiled frame), so it is
+    written in a thread while ffmpeg encodes; after the encode the output's probe and its
+    thumbnail run side by side."""
     runner = FFmpegRunner(ctx.settings)
     folder = ctx.work_dir / f"render-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     video = folder / "video.mp4"
     timeline = with_measured_loudness(runner, timeline, job=ctx.job)  # loudnorm pass 1
-    compiled = compile_render(
-        timeline, render_spec(params, timeline), video, ffmpeg_major=runner.ffmpeg_major()
-    )
-    args = compiled.args
-    runner.run(args, job=ctx.job, duration_s=duration_s(timeline), on_progress=ctx.progress)
-    info = probe(runner, video, "video", decode_check=False)  # ffmpeg just wrote it
-    planned = planned_thumbnail(timeline)  # the Thumbnail tile's moment and title, if any
-    thumbnail = extract_thumbnail(
-        runner,
-        video,
-        folder / "thumbnail.jpg",
-        at_s=min(1.0, info.duration_s / 2) if planned.at_s is None else planned.at_s,
-        title=planned.title,
-        title_place=planned.title_place,
-    )
-    timeline_zip = export_timeline_zip(
-        timeline,
-        folder / "premiere_timeline.zip",
-        width=info.width,
-        height=info.height,
-        fps=info.fps,
-        captions_srt=compiled.extra_files.get("captions_srt_url"),
-    )
-    return RenderedFiles(
-        video=video,
-        thumbnail=thumbnail,
-        timeline_zip=timeline_zip,
-        media_info=info.model_dump(mode="json"),
-        ffmpeg_command=runner.command(args),
-        extra_files=compiled.extra_files,
-    )
+    spec = render_spec(params, timeline)
+    compiled = compile_render(timeline, spec, video, ffmpeg_major=runner.ffmpeg_major())
+    width, height = output_size(timeline, spec)
+    fps = planned_fps(output_fps(timeline, spec))
+    edited_s = duration_s(timeline)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-side") as side:
+        timeline_zip = side.submit(
+            export_timeline_zip,
+            timeline,
+            folder / "premiere_timeline.zip",
+            width=width,
+            height=height,
+            fps=fps,
+            captions_srt=compiled.extra_files.get("captions_srt_url"),
+        )
+        runner.run(compiled.args, job=ctx.job, duration_s=edited_s, on_progress=ctx.progress)
+        info = side.submit(probe, runner, video, "video", decode_check=False)  # ffmpeg wrote it
+        planned = planned_thumbnail(timeline)  # the Thumbnail tile's moment and title, if any
+        thumbnail = extract_thumbnail(
+            runner,
+            video,
+            folder / "thumbnail.jpg",
+            at_s=min(1.0, edited_s / 2) if planned.at_s is None else planned.at_s,
+            title=planned.title,
+            title_place=planned.title_place,
+            size=(width, height),
+        )
+        return RenderedFiles(
+            video=video,
+            thumbnail=thumbnail,
+            timeline_zip=timeline_zip.result(),
+            media_info=info.result().model_dump(mode="json"),
+            ffmpeg_command=runner.command(compiled.args),
+            extra_files=compiled.extra_files,
+        )
 
 
 class RenderTile(Tile):

@@ -21,7 +21,7 @@ from tilework.media.timeline import (
     SPEECH_KEY,
     TRANSCRIPT_KEY,
     media_info_of,
-    plain,
+    namespace_value,
     url_to_path,
 )
 
@@ -52,10 +52,7 @@ def set_analysis(reference: otio.schema.ExternalReference, kind: str, value: Any
 
 
 def get_analysis(reference: otio.schema.ExternalReference, kind: str) -> Any | None:
-    namespace = reference.metadata.get(NAMESPACE)
-    if not hasattr(namespace, "items") or kind not in namespace:
-        return None
-    return plain(namespace[kind])
+    return namespace_value(reference.metadata, kind)
 
 
 def used_ranges(
