@@ -12,18 +12,16 @@ of each RUN_FINISHED.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import statistics
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.finished_receiver import FinishedReceiver, start_receiver
 from bench.live import LiveServer
 from tilework.media.samples import make_sample_clip
 
@@ -32,24 +30,6 @@ PAIRS = int(os.environ.get("BENCH_CHAIN_PAIRS", "5"))
 VIDEO_INPUT = "9451e6ff-ac7f-4317-9055-a2f35f641b29"
 TRIM = "5b0f3c1e-8d2a-4c6b-9f47-2e8a61d0c3b5"
 RENDER = "c7a3e5d2-41f8-4b9e-a6d0-3f2b8e9c1a74"
-
-
-class _FinishedReceiver(BaseHTTPRequestHandler):
-    arrivals: dict[str, float] = {}  # noqa: RUF012 - one receiver per process
-    changed = threading.Condition()
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if body["flag"] == "RUN_FINISHED":
-            with self.changed:
-                self.arrivals[body["run_id"]] = time.perf_counter()
-                self.changed.notify_all()
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
 
 def agent_graph(trims: int) -> dict[str, Any]:
@@ -90,22 +70,17 @@ def _timed_run(api: httpx.Client, agent_id: str, video_id: str, callback: str) -
     response = api.post(f"/agent/{agent_id}/run", json=body)
     response.raise_for_status()
     run_id = str(response.json()["run_id"])
-    with _FinishedReceiver.changed:
-        if not _FinishedReceiver.changed.wait_for(
-            lambda: run_id in _FinishedReceiver.arrivals, timeout=300
-        ):
-            raise SystemExit(f"run {run_id} sent no RUN_FINISHED")
+    finished = FinishedReceiver.wait(run_id, timeout_s=300)
     status = api.get(f"/agent_run/{run_id}").json()["status"]
     if status != "completed":
         raise SystemExit(f"run {run_id} ended {status}")
-    return _FinishedReceiver.arrivals[run_id] - began
+    return finished - began
 
 
 def measure() -> tuple[list[float], list[float]]:
     """Seconds to RUN_FINISHED of the render alone and of the chain, pair by pair."""
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _FinishedReceiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    callback = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    receiver, url = start_receiver()
+    callback = f"{url}/hook"
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_sample_clip("ffmpeg", Path(tmp) / "clip.mp4", seconds=2, width=640, height=360)
         server = LiveServer(

@@ -15,37 +15,17 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 
+from bench.finished_receiver import FinishedReceiver, start_receiver
 from tilework.media.samples import make_sample_clip
 from tilework.sdk import Client
 
 REPEATS = 5
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class _Finished(BaseHTTPRequestHandler):
-    arrivals: dict[str, float] = {}  # noqa: RUF012 - one receiver per process
-    changed = threading.Condition()
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if body["flag"] == "RUN_FINISHED":
-            with self.changed:
-                self.arrivals[body["run_id"]] = time.perf_counter()
-                self.changed.notify_all()
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
 
 
 def _free_port() -> int:
@@ -89,9 +69,8 @@ def _api_key(data_dir: Path) -> str:
 
 
 def measure() -> list[float]:
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Finished)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    callback = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    receiver, url = start_receiver()
+    callback = f"{url}/hook"
     with tempfile.TemporaryDirectory() as tmp:
         data_dir, port = Path(tmp) / "data", _free_port()
         clip = make_sample_clip("ffmpeg", Path(tmp) / "clip.mp4", seconds=8, width=640, height=360)
@@ -111,10 +90,7 @@ def measure() -> list[float]:
 def _one_run(client: Client, agent_id: str, video_id: str, callback: str) -> float:
     started = time.perf_counter()
     run_id = client.runs.start(agent_id, video_ids=[video_id], callback_url=callback).run_id
-    with _Finished.changed:
-        if not _Finished.changed.wait_for(lambda: run_id in _Finished.arrivals, timeout=120):
-            raise SystemExit(f"run {run_id} sent no RUN_FINISHED")
-    return _Finished.arrivals[run_id] - started
+    return FinishedReceiver.wait(run_id, timeout_s=120) - started
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ Run alone: ``.venv/bin/python -m bench.whole_run`` (``BENCH_WHOLE_RUN_PAIRS``, d
 from __future__ import annotations
 
 import functools
-import json
 import os
 import resource
 import shutil
@@ -32,10 +31,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bench.finished_receiver import FinishedReceiver
 from bench.render_fused import ENCODE, _with_files, edit_of, ffmpeg, hand_written
 from bench.run_latency import _api_key, _free_port, _serve
 from tilework.config import Settings
@@ -77,26 +77,6 @@ HAND_AUDIO = "highpass=f=80,loudnorm=I=-14:TP=-1.5:LRA=11"
 AUDIO_OUT = ["-c:a", "aac", "-b:a", "128k", "-ar", "48000", "-ac", "2"]
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    finished: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - one receiver per process
-    arrivals: dict[str, float] = {}  # noqa: RUF012
-    changed = threading.Condition()
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if body["flag"] == "RUN_FINISHED":
-            with self.changed:
-                self.arrivals[body["run_id"]] = time.perf_counter()
-                self.finished[body["run_id"]] = body
-                self.changed.notify_all()
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 class _Files(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -116,7 +96,7 @@ class _Server:
 
     def __init__(self, folder: Path) -> None:
         self.data_dir, port = folder / "data", _free_port()
-        self.receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+        self.receiver = ThreadingHTTPServer(("127.0.0.1", 0), FinishedReceiver)
         self.callback = _start(self.receiver) + "/hook"
         self.process = _serve(self.data_dir, port)
         self.client = Client(f"http://127.0.0.1:{port}", _api_key(self.data_dir))
@@ -131,15 +111,13 @@ class _Server:
         cpu = self.cpu_s()
         started = time.perf_counter()
         run = self.client.runs.start(agent_id, callback_url=self.callback, **inputs)
-        with _Receiver.changed:
-            if not _Receiver.changed.wait_for(lambda: run.run_id in _Receiver.arrivals, 900):
-                raise SystemExit(f"run {run.run_id} sent no RUN_FINISHED")
-        body = _Receiver.finished[run.run_id]
+        finished = FinishedReceiver.wait(run.run_id, timeout_s=900)
+        body = FinishedReceiver.finished[run.run_id]
         if body["status"] != "completed":
             raise SystemExit(f"run {run.run_id} {body['status']}: {body.get('errors')}")
         time.sleep(0.3)  # let the worker reap what it started before reading its CPU time
         _CPU.append(self.cpu_s() - cpu)
-        return _Receiver.arrivals[run.run_id] - started, body
+        return finished - started, body
 
     def close(self) -> None:
         self.process.terminate()
