@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 from sqlalchemy import Engine
@@ -14,6 +16,19 @@ from tests.support.s3 import s3_bucket, s3_server  # noqa: F401  (fixtures for e
 from tilework.config import Settings
 from tilework.db.session import make_engine, make_session_factory
 from tilework.db.tables import Base
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """End the session on SIGTERM as on Ctrl-C, so fixture teardowns stop what they started.
+
+    Without it a ``kill`` of pytest (a CI timeout, a laptop's process manager) ends the process
+    at once and the servers and workers that e2e fixtures started keep running for good.
+    """
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 @pytest.fixture
