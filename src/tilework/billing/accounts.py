@@ -4,14 +4,17 @@ and the monthly allowance written lazily on first use in each period.
 ``lock_account`` locks the *organization* row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite
 every writer already holds the database lock from ``BEGIN IMMEDIATE``). The organization row
 always exists, so two first uses cannot both create the account, and every balance check and the
-ledger row written after it are serialized per organization. Callers that also lock a run lock
-the run first (the engine's order), never the other way round.
+ledger row written after it are serialized per organization. ``lock_organization`` takes the
+same lock alone, for movements that read no balance (settling a task's hold): one statement, no
+allowance check. Callers that also lock a run lock the run first (the engine's order), never the
+other way round; the organization row is locked before the account row the ledger updates.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tilework.billing import ledger
@@ -31,16 +34,28 @@ def lock_account(
         raise NotFoundError(f"organization {org_id} not found")
     account = session.get(BillingAccount, org_id, populate_existing=True)
     if account is None:
+        balance, reserved = ledger.totals(session, org_id)  # rows written before accounts
         account = BillingAccount(
             organization_id=org_id,
             plan_id=catalogue.default_plan_id,
             plan_started_at=organization.created_at,
             updated_at=now,
+            balance=balance,
+            reserved=reserved,
         )
         session.add(account)
         session.flush()
     ensure_allowance(session, catalogue, account, now)
     return account
+
+
+def lock_organization(session: Session, org_id: str) -> None:
+    """The organization's billing lock alone (see the module docstring)."""
+    found = session.execute(
+        select(Organization.id).where(Organization.id == org_id).with_for_update()
+    ).first()
+    if found is None:
+        raise NotFoundError(f"organization {org_id} not found")
 
 
 def plan_of(catalogue: Catalogue, account: BillingAccount) -> Plan:
