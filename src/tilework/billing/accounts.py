@@ -13,8 +13,9 @@ other way round; the organization row is locked before the account row the ledge
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tilework.billing import ledger
@@ -29,11 +30,10 @@ def lock_account(
 ) -> BillingAccount:
     """The organization's account, locked for this transaction, its allowance up to date."""
     now = now or utcnow()
-    organization = session.get(Organization, org_id, with_for_update=True, populate_existing=True)
-    if organization is None:
-        raise NotFoundError(f"organization {org_id} not found")
+    lock_organization(session, org_id)
     account = session.get(BillingAccount, org_id, populate_existing=True)
     if account is None:
+        organization = session.get_one(Organization, org_id)
         balance, reserved = ledger.totals(session, org_id)  # rows written before accounts
         account = BillingAccount(
             organization_id=org_id,
@@ -51,11 +51,15 @@ def lock_account(
 
 def lock_organization(session: Session, org_id: str) -> None:
     """The organization's billing lock alone (see the module docstring)."""
-    found = session.execute(
-        select(Organization.id).where(Organization.id == org_id).with_for_update()
-    ).first()
+    found = session.connection().execute(_LOCK_ORGANIZATION, {"org": org_id}).first()
     if found is None:
         raise NotFoundError(f"organization {org_id} not found")
+
+
+_ORGANIZATIONS = cast(Table, Organization.__table__)
+_LOCK_ORGANIZATION = (
+    select(_ORGANIZATIONS.c.id).where(_ORGANIZATIONS.c.id == bindparam("org")).with_for_update()
+)
 
 
 def plan_of(catalogue: Catalogue, account: BillingAccount) -> Plan:

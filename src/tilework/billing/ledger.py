@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -67,7 +67,7 @@ def _insert(session: Session, org_id: str, kind: str, amount: int, key: str, **f
     session.flush()  # ORM changes first (the account a first use created)
     connection = session.connection()
     entry_id = connection.execute(
-        insert(_LEDGER).returning(_LEDGER.c.id),
+        _INSERT,
         {
             "organization_id": org_id,
             "kind": kind,
@@ -82,18 +82,39 @@ def _insert(session: Session, org_id: str, kind: str, amount: int, key: str, **f
         },
     ).scalar_one()
     held = -amount if kind in HOLDS else 0
-    moved = connection.execute(
-        update(_ACCOUNTS)
-        .where(_ACCOUNTS.c.organization_id == org_id)
-        .values(balance=_ACCOUNTS.c.balance + amount, reserved=_ACCOUNTS.c.reserved + held)
-        .returning(_ACCOUNTS.c.balance, _ACCOUNTS.c.reserved)
-    ).first()
+    moved = connection.execute(_MOVE, {"org": org_id, "amount": amount, "held": held}).first()
     loaded = session.identity_map.get(identity_key(BillingAccount, org_id))
     if moved is not None and isinstance(loaded, BillingAccount):
         # Committed values: the ORM has nothing to flush back over the UPDATE.
         set_committed_value(loaded, "balance", moved.balance)
         set_committed_value(loaded, "reserved", moved.reserved)
     return int(entry_id)
+
+
+# Built once: statements in the hot path cost more to build than to run on SQLite.
+_MOVE = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.organization_id == bindparam("org"))
+    .values(
+        balance=_ACCOUNTS.c.balance + bindparam("amount"),
+        reserved=_ACCOUNTS.c.reserved + bindparam("held"),
+    )
+    .returning(_ACCOUNTS.c.balance, _ACCOUNTS.c.reserved)
+)
+_INSERT = insert(_LEDGER).returning(_LEDGER.c.id)
+_TASK_ENTRIES = (
+    select(
+        _LEDGER.c.id,
+        _LEDGER.c.kind,
+        _LEDGER.c.amount,
+        _LEDGER.c.run_id,
+        _LEDGER.c.tile,
+        _LEDGER.c.details,
+        _LEDGER.c.reservation_id,
+    )
+    .where(_LEDGER.c.task_id == bindparam("task"))
+    .order_by(_LEDGER.c.id)
+)
 
 
 def totals(session: Session, org_id: str) -> tuple[int, int]:
@@ -149,20 +170,8 @@ class TaskEntries:
 
 def task_entries(session: Session, task_id: str) -> TaskEntries:
     found = TaskEntries()
-    columns = _LEDGER.c
-    for row in session.execute(
-        select(
-            columns.id,
-            columns.kind,
-            columns.amount,
-            columns.run_id,
-            columns.tile,
-            columns.details,
-            columns.reservation_id,
-        )
-        .where(columns.task_id == task_id)
-        .order_by(columns.id)
-    ):
+    # No autoflush needed: a task's rows are only written through this module.
+    for row in session.connection().execute(_TASK_ENTRIES, {"task": task_id}):
         if row.kind == RESERVATION:
             found.reservations.append(_Hold(row.id, row.amount, row.run_id, row.tile, row.details))
         elif row.kind == RELEASE and row.reservation_id is not None:
