@@ -280,7 +280,7 @@ def _may_have_outputs(session: Session, run_id: str, node_ids: list[str]) -> lis
         return []
     # Most completed nodes are timeline edits that render nothing: one cheap Core read of the
     # nodes that have renders spares the view's ORM query for them.
-    session.flush()  # renders this transaction added
+    # The snapshot's refresh flushed first: renders this transaction added are seen.
     rendered = {row[0] for row in session.connection().execute(_RENDERED_NODES, {"run": run_id})}
     return [node_id for node_id in candidates if node_id in rendered]
 
@@ -321,7 +321,10 @@ def store_events(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add outbox rows to the session's transaction with one Core INSERT: the engine never reads
     an event back as an object, and ORM objects per event cost more than the insert (at a
     thousand events a second that is a third of the interpreter the webhook sender shares)."""
-    session.flush()  # the runs the rows belong to exist first (foreign key)
+    if any(isinstance(pending, Run) for pending in session.new):
+        session.flush()  # the runs the rows belong to exist first (foreign key)
+    # A run that exists is not flushed for its event: its new ``event_seq`` and ``updated_at``
+    # go in the one UPDATE of the run row at the next flush, not one UPDATE per event.
     session.connection().execute(_STORE_EVENTS, rows)
     if any(row["delivery_status"] == "pending" for row in rows):
         notify_senders(session)  # on PostgreSQL, senders in other processes wake at commit
