@@ -203,6 +203,9 @@ def refresh_statuses(session: Session, run: Run) -> list[NodeState]:
     changed = []
     for node in graph.nodes:  # positions are topological: parents are settled first
         upstream = [by_id[p].status for p in graph.parents.get(node.id, [])]
+        waiting = node.id not in tasks and (node.status, node.status_message) == _NOT_STARTED
+        if waiting and not all(status in NODE_TERMINAL for status in upstream):
+            continue  # still waiting for its upstream: stays not_started, no message
         status = node_status(tasks[node.id], upstream)
         message = _status_message(status, tasks[node.id]) or node_note(notes[node.id])
         if (status, message) != (node.status, node.status_message):
@@ -212,6 +215,9 @@ def refresh_statuses(session: Session, run: Run) -> list[NodeState]:
         _write_states(session, changed)
         run.updated_at = utcnow()
     return changed
+
+
+_NOT_STARTED = ("not_started", None)
 
 
 def _write_states(session: Session, changed: list[NodeState]) -> None:

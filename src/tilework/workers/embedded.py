@@ -336,18 +336,22 @@ class EmbeddedDispatcher:
         return None
 
     def _settle(self, session: Session, running: RunningJob, error: Exception | None) -> None:
-        job = session.get(Job, running.job_id)
-        if job is None or job.status != "doing" or job.worker_id != running.worker_id:
+        connection = session.connection()
+        row = connection.execute(_JOB_STATE, {"job": running.job_id}).first()
+        if row is None or row.status != "doing" or row.worker_id != running.worker_id:
             logger.warning("job %d changed hands while it ran; result dropped", running.job_id)
             return
-        outcome = _outcome(error, running, abort_requested=job.abort_requested)
-        if isinstance(error, RetryLater) and not job.abort_requested:
-            self._requeue(session, job)
+        outcome = _outcome(error, running, abort_requested=row.abort_requested)
+        retry = isinstance(error, RetryLater) and not row.abort_requested
+        if not retry and outcome != "todo":  # the common end: one UPDATE, no ORM object
+            connection.execute(
+                _FINISH_JOB, {"job": running.job_id, "outcome": outcome, "now": self._now()}
+            )
+            return
+        job = session.get_one(Job, running.job_id)
+        self._requeue(session, job)
+        if isinstance(error, RetryLater) and retry:
             job.scheduled_at = self._now() + timedelta(seconds=error.delay_seconds)
-        elif outcome == "todo":
-            self._requeue(session, job)
-        else:
-            job.status, job.finished_at = outcome, self._now()
 
     def _beat(self, job_id: int) -> None:
         statement = (
@@ -432,6 +436,14 @@ def _waiting_with_lock(session: Session, queueing_lock: str | None) -> int | Non
 
 
 _INSERT_JOB = insert(_JOBS).returning(_JOBS.c.id)
+_JOB_STATE = select(_JOBS.c.status, _JOBS.c.worker_id, _JOBS.c.abort_requested).where(
+    _JOBS.c.id == bindparam("job")
+)
+_FINISH_JOB = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job"))
+    .values(status=bindparam("outcome"), finished_at=bindparam("now"))
+)
 _WAITING_WITH_LOCK = select(_JOBS.c.id).where(
     _JOBS.c.queueing_lock == bindparam("lock"), _JOBS.c.status == "todo"
 )
