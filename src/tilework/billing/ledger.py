@@ -62,8 +62,18 @@ def append(
     return Appended(_insert(session, org_id, kind, amount, key, **fields), created=True)
 
 
-def _insert(session: Session, org_id: str, kind: str, amount: int, key: str, **fields: Any) -> int:
-    """Write a row whose key the caller knows is new, and move the running totals with it."""
+def _insert(
+    session: Session,
+    org_id: str,
+    kind: str,
+    amount: int,
+    key: str,
+    *,
+    move: bool = True,
+    **fields: Any,
+) -> int:
+    """Write a row whose key the caller knows is new, and move the running totals with it
+    (``move=False``: the caller moves them itself, for several rows at once)."""
     session.flush()  # ORM changes first (the account a first use created)
     connection = session.connection()
     entry_id = connection.execute(
@@ -81,14 +91,21 @@ def _insert(session: Session, org_id: str, kind: str, amount: int, key: str, **f
             "created_at": utcnow(),
         },
     ).scalar_one()
-    held = -amount if kind in HOLDS else 0
-    moved = connection.execute(_MOVE, {"org": org_id, "amount": amount, "held": held}).first()
+    if move:
+        _move(session, org_id, amount, -amount if kind in HOLDS else 0)
+    return int(entry_id)
+
+
+def _move(session: Session, org_id: str, amount: int, held: int) -> None:
+    """Add ``amount`` to the running balance and ``held`` to the credits reserved."""
+    moved = (
+        session.connection().execute(_MOVE, {"org": org_id, "amount": amount, "held": held}).first()
+    )
     loaded = session.identity_map.get(identity_key(BillingAccount, org_id))
     if moved is not None and isinstance(loaded, BillingAccount):
         # Committed values: the ORM has nothing to flush back over the UPDATE.
         set_committed_value(loaded, "balance", moved.balance)
         set_committed_value(loaded, "reserved", moved.reserved)
-    return int(entry_id)
 
 
 # Built once: statements in the hot path cost more to build than to run on SQLite.
@@ -237,22 +254,27 @@ def charge(
     held = entries.open
     if entries.charged or held is None:
         return None
-    _release(session, org_id, task_id, held)
-    return _insert(
+    _release(session, org_id, task_id, held, move=False)
+    charged = _insert(
         session,
         org_id,
         CHARGE,
         held.amount,
         f"charge:{task_id}",
+        move=False,
         task_id=task_id,
         run_id=held.run_id,
         reservation_id=held.id,
         tile=held.tile,
         details=held.details,
     )
+    # The release gives the hold back and the charge takes the same amount: the balance stays,
+    # the credits held drop by the hold. One UPDATE for both rows.
+    _move(session, org_id, 0, held.amount)
+    return charged
 
 
-def _release(session: Session, org_id: str, task_id: str, held: _Hold) -> int:
+def _release(session: Session, org_id: str, task_id: str, held: _Hold, *, move: bool = True) -> int:
     # New: an open hold has no release (``release:<id>`` is written only with one).
     return _insert(
         session,
@@ -260,6 +282,7 @@ def _release(session: Session, org_id: str, task_id: str, held: _Hold) -> int:
         RELEASE,
         -held.amount,
         f"release:{held.id}",
+        move=move,
         task_id=task_id,
         run_id=held.run_id,
         reservation_id=held.id,
