@@ -33,7 +33,9 @@ def lock_account(
     lock_organization(session, org_id)
     account = session.get(BillingAccount, org_id, populate_existing=True)
     if account is None:
-        organization = session.get_one(Organization, org_id)
+        organization = session.get(Organization, org_id)
+        if organization is None:
+            raise NotFoundError(f"organization {org_id} not found")
         balance, reserved = ledger.totals(session, org_id)  # rows written before accounts
         account = BillingAccount(
             organization_id=org_id,
@@ -50,7 +52,10 @@ def lock_account(
 
 
 def lock_organization(session: Session, org_id: str) -> None:
-    """The organization's billing lock alone (see the module docstring)."""
+    """The organization's billing lock alone (see the module docstring). On SQLite the
+    transaction already holds the database's write lock (``BEGIN IMMEDIATE``): no statement."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
     found = session.connection().execute(_LOCK_ORGANIZATION, {"org": org_id}).first()
     if found is None:
         raise NotFoundError(f"organization {org_id} not found")

@@ -22,6 +22,7 @@ from tilework.config import Settings
 from tilework.db.migrate import upgrade
 from tilework.db.session import make_session_factory, unit_of_work
 from tilework.db.tables import BillingAccount, Organization
+from tilework.errors import NotFoundError
 
 NOW = datetime(2025, 3, 10, 9, tzinfo=UTC)
 
@@ -101,6 +102,8 @@ def test_running_totals_follow_every_movement(engine: Engine) -> None:
     balance = check_totals(sessions, org_id)
     reserve("t3", balance + 700)  # two automatic top-ups pay for it
     assert check_totals(sessions, org_id) == balance + 1000 - (balance + 700)
+    with unit_of_work(sessions) as session, pytest.raises(NotFoundError):
+        billing.funds(session, "no-such-organization")
 
 
 def test_the_migration_backfills_the_totals_from_the_ledger(engine: Engine) -> None:
