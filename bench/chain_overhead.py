@@ -6,7 +6,9 @@ timeline edit, no ffmpeg) → Render, and Video Input → Render (the render alo
 (one warm-up pair, then ``PAIRS`` pairs); the median of the per-pair differences is what the
 chain costs (goal ≤ 1 s), and divided by ``TRIMS`` the cost of one more node (goal ≤ 20 ms).
 The webhook receiver is a small HTTP server on 127.0.0.1 in this process: it notes the arrival
-of each RUN_FINISHED.
+of each RUN_FINISHED. Beside wall time it reports the server process's own CPU seconds per run
+(user + system of its threads, not of its ffmpeg children): that figure does not depend on what
+else loads the machine.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +67,12 @@ def _agent(api: httpx.Client, trims: int) -> str:
     return str(response.json()["agent"]["id"])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of the process's threads so far (Linux ``/proc``; children excluded)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _timed_run(api: httpx.Client, agent_id: str, video_id: str, callback: str) -> float:
     began = time.perf_counter()
     body = {"video_ids": [video_id], "callback_url": callback}
@@ -77,7 +86,15 @@ def _timed_run(api: httpx.Client, agent_id: str, video_id: str, callback: str) -
     return finished - began
 
 
-def measure() -> tuple[list[float], list[float]]:
+@dataclass
+class Timings:
+    renders: list[float] = field(default_factory=list)  # wall seconds, render alone
+    chains: list[float] = field(default_factory=list)  # wall seconds, trims then render
+    render_cpu: list[float] = field(default_factory=list)  # server CPU seconds per run
+    chain_cpu: list[float] = field(default_factory=list)
+
+
+def measure() -> Timings:
     """Seconds to RUN_FINISHED of the render alone and of the chain, pair by pair."""
     receiver, url = start_receiver()
     callback = f"{url}/hook"
@@ -93,24 +110,37 @@ def measure() -> tuple[list[float], list[float]]:
             with server.client() as api:
                 video_id = _upload(api, clip)
                 alone, chain = _agent(api, 0), _agent(api, TRIMS)
-                renders, chains = [], []
-                for _ in range(PAIRS + 1):  # the first pair warms caches up
-                    renders.append(_timed_run(api, alone, video_id, callback))
-                    chains.append(_timed_run(api, chain, video_id, callback))
-            return renders[1:], chains[1:]
+                assert server.process is not None
+                pid, timings = server.process.pid, Timings()
+                for pair in range(PAIRS + 1):  # the first pair warms caches up
+                    for agent, walls, cpus in (
+                        (alone, timings.renders, timings.render_cpu),
+                        (chain, timings.chains, timings.chain_cpu),
+                    ):
+                        cpu = _cpu_seconds(pid)
+                        wall = _timed_run(api, agent, video_id, callback)
+                        if pair:
+                            walls.append(wall)
+                            cpus.append(_cpu_seconds(pid) - cpu)
+            return timings
         finally:
             server.stop()
             receiver.shutdown()
 
 
 def main() -> None:
-    renders, chains = measure()
-    delta = statistics.median(c - r for r, c in zip(renders, chains, strict=True))
+    t = measure()
+    delta = statistics.median(c - r for r, c in zip(t.renders, t.chains, strict=True))
+    cpu = statistics.median(c - r for r, c in zip(t.render_cpu, t.chain_cpu, strict=True))
     load = os.getloadavg()[0]
-    print(f"chain_render_alone_median {statistics.median(renders):.3f} s")
-    print(f"chain_{TRIMS}_trims_then_render_median {statistics.median(chains):.3f} s")
+    print(f"chain_render_alone_median {statistics.median(t.renders):.3f} s")
+    print(f"chain_{TRIMS}_trims_then_render_median {statistics.median(t.chains):.3f} s")
     print(f"chain_{TRIMS}_trims_added {delta:.3f} s (goal <= 1 s)")
     print(f"chain_per_node {delta / TRIMS * 1000:.1f} ms (goal <= 20 ms)")
+    print(f"chain_server_cpu_render_alone_median {statistics.median(t.render_cpu):.3f} s")
+    chain_cpu = statistics.median(t.chain_cpu)
+    print(f"chain_server_cpu_{TRIMS}_trims_then_render_median {chain_cpu:.3f} s")
+    print(f"chain_server_cpu_per_node {cpu / TRIMS * 1000:.1f} ms")
     print(f"chain_load_average {load:.2f}")
 
 

@@ -4,14 +4,18 @@ and the monthly allowance written lazily on first use in each period.
 ``lock_account`` locks the *organization* row (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite
 every writer already holds the database lock from ``BEGIN IMMEDIATE``). The organization row
 always exists, so two first uses cannot both create the account, and every balance check and the
-ledger row written after it are serialized per organization. Callers that also lock a run lock
-the run first (the engine's order), never the other way round.
+ledger row written after it are serialized per organization. ``lock_organization`` takes the
+same lock alone, for movements that read no balance (settling a task's hold): one statement, no
+allowance check. Callers that also lock a run lock the run first (the engine's order), never the
+other way round; the organization row is locked before the account row the ledger updates.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tilework.billing import ledger
@@ -26,21 +30,41 @@ def lock_account(
 ) -> BillingAccount:
     """The organization's account, locked for this transaction, its allowance up to date."""
     now = now or utcnow()
-    organization = session.get(Organization, org_id, with_for_update=True, populate_existing=True)
-    if organization is None:
-        raise NotFoundError(f"organization {org_id} not found")
+    lock_organization(session, org_id)
     account = session.get(BillingAccount, org_id, populate_existing=True)
     if account is None:
+        organization = session.get(Organization, org_id)
+        if organization is None:
+            raise NotFoundError(f"organization {org_id} not found")
+        balance, reserved = ledger.totals(session, org_id)  # rows written before accounts
         account = BillingAccount(
             organization_id=org_id,
             plan_id=catalogue.default_plan_id,
             plan_started_at=organization.created_at,
             updated_at=now,
+            balance=balance,
+            reserved=reserved,
         )
         session.add(account)
         session.flush()
     ensure_allowance(session, catalogue, account, now)
     return account
+
+
+def lock_organization(session: Session, org_id: str) -> None:
+    """The organization's billing lock alone (see the module docstring). On SQLite the
+    transaction already holds the database's write lock (``BEGIN IMMEDIATE``): no statement."""
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    found = session.connection().execute(_LOCK_ORGANIZATION, {"org": org_id}).first()
+    if found is None:
+        raise NotFoundError(f"organization {org_id} not found")
+
+
+_ORGANIZATIONS = cast(Table, Organization.__table__)
+_LOCK_ORGANIZATION = (
+    select(_ORGANIZATIONS.c.id).where(_ORGANIZATIONS.c.id == bindparam("org")).with_for_update()
+)
 
 
 def plan_of(catalogue: Catalogue, account: BillingAccount) -> Plan:

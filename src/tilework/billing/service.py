@@ -2,7 +2,9 @@
 
 Engine hooks (each inside the engine's own transaction, after it locked the run):
 ``reserve_task`` before a task runs, ``settle_task`` when it ends, ``release_tasks`` on cancel.
-Everything takes the organization's billing lock first (``accounts.lock_account``).
+Everything takes the organization's billing lock first: ``accounts.lock_account`` (the account,
+its allowance up to date), or ``accounts.lock_organization`` for settling holds, which read no
+balance (so a priced task loads and checks its account once, at its reservation).
 """
 
 from __future__ import annotations
@@ -85,9 +87,10 @@ class Billing:
         if charge.cost <= 0:
             return True
         account = self.account(session, org_id)
-        if ledger.open_reservation(session, charge.task_id) is not None:
+        entries = ledger.task_entries(session, charge.task_id)
+        if entries.open is not None:
             return True
-        balance = ledger.balance(session, org_id)
+        balance = account.balance
         plan = accounts.plan_of(self.catalogue, account)
         balance += topup.top_up_for(session, account, plan, balance, charge.cost)
         if balance < charge.cost:
@@ -100,29 +103,39 @@ class Billing:
             tile=charge.tile,
             cost=charge.cost,
             details=charge.details,
+            entries=entries,
         )
         return True
 
-    def settle_task(self, session: Session, org_id: str, task_id: str, *, succeeded: bool) -> None:
-        """Charge the task's hold when it succeeded, give it back otherwise."""
-        self.account(session, org_id)
+    def settle_task(
+        self,
+        session: Session,
+        org_id: str,
+        task_id: str,
+        *,
+        succeeded: bool,
+        entries: ledger.TaskEntries | None = None,
+    ) -> None:
+        """Charge the task's hold when it succeeded, give it back otherwise. ``entries``: the
+        task's ledger rows, when the caller read them in this transaction."""
+        accounts.lock_organization(session, org_id)
         if succeeded:
-            ledger.charge(session, org_id, task_id)
+            ledger.charge(session, org_id, task_id, entries)
         else:
-            ledger.release(session, org_id, task_id)
+            ledger.release(session, org_id, task_id, entries)
 
     def release_tasks(self, session: Session, org_id: str, task_ids: Iterable[str]) -> None:
         ids = list(task_ids)
         if not ids:
             return
-        self.account(session, org_id)
+        accounts.lock_organization(session, org_id)
         for task_id in ids:
             ledger.release(session, org_id, task_id)
 
     def funds(self, session: Session, org_id: str) -> Funds:
         account = self.account(session, org_id)
         plan = accounts.plan_of(self.catalogue, account)
-        return Funds(ledger.balance(session, org_id), topup.active(account, plan))
+        return Funds(account.balance, topup.active(account, plan))
 
     # -- plans -----------------------------------------------------------------------------
 
@@ -186,7 +199,7 @@ class Billing:
         """An operator's grant of ``amount`` credits; returns the new balance."""
         if not 1 <= amount <= MAX_GRANT:
             raise ValidationError(f"amount: must be between 1 and {MAX_GRANT}")
-        self.account(session, org_id)
+        account = self.account(session, org_id)
         ledger.append(
             session,
             org_id,
@@ -195,7 +208,7 @@ class Billing:
             f"grant:{uuid.uuid4()}",
             details={"note": note} if note else None,
         )
-        return ledger.balance(session, org_id)
+        return account.balance
 
     def adjust(
         self, session: Session, org_id: str, amount: int, note: str, *, allow_negative: bool = False
@@ -207,8 +220,7 @@ class Billing:
             raise ValidationError(f"amount: must be between -{MAX_GRANT} and {MAX_GRANT}, not 0")
         if not note.strip():
             raise ValidationError("note: say why the balance is corrected (kept on the ledger)")
-        self.account(session, org_id)
-        balance = ledger.balance(session, org_id)
+        balance = self.account(session, org_id).balance
         if amount < 0 and balance + amount < 0 and not allow_negative:
             raise InsufficientCreditsError(
                 f"the balance is {balance}: taking {-amount} back would leave {balance + amount}"
@@ -225,7 +237,7 @@ class Billing:
 
     def refund_task(self, session: Session, org_id: str, task_id: str, note: str = "") -> int:
         """Give back what a task was charged (an operator's decision), once; the new balance."""
-        self.account(session, org_id)
+        account = self.account(session, org_id)
         charged = session.scalar(
             select(CreditLedgerEntry).where(
                 CreditLedgerEntry.idempotency_key == f"charge:{task_id}",
@@ -247,7 +259,7 @@ class Billing:
         )
         if not refunded.created:
             raise ConflictError(f"task {task_id} was already refunded")
-        return ledger.balance(session, org_id)
+        return account.balance
 
 
 def _check_redirect(name: str, url: str | None) -> None:

@@ -405,8 +405,12 @@ class Job(Base):
 
 
 class BillingAccount(Base):
-    """An organization's plan and auto top-up settings. Credits are not here: the balance is the
-    sum of the organization's ``credit_ledger`` rows. Created on first use, on the default plan."""
+    """An organization's plan, auto top-up settings and running credit totals. Created on first
+    use, on the default plan.
+
+    ``balance`` is always the sum of the organization's ``credit_ledger`` rows and ``reserved``
+    minus the sum of its reservation and release rows: ``ledger.append`` updates both in the
+    transaction that writes the row, so a reservation checks one column, not the whole ledger."""
 
     __tablename__ = "billing_accounts"
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
@@ -418,6 +422,8 @@ class BillingAccount(Base):
     auto_topup_threshold: Mapped[int] = mapped_column(Integer, default=0)
     auto_topup_quantity: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class CreditLedgerEntry(Base):

@@ -59,12 +59,15 @@ def reserve_or_mark(
 
 def settle(ctx: EngineContext, session: Session, run: Run, task: Task) -> None:
     """Charge a completed task, release any other ending."""
-    if ledger.open_reservation(session, task.id) is None:
+    entries = ledger.task_entries(session, task.id)
+    if entries.open is None:
         # Nothing held (a free tile, or already settled): no account lock, no ledger writes.
         # Safe without the lock: only this task's claim makes its hold, and it committed.
         return
     succeeded = task.status == "completed"
-    ctx.billing.settle_task(session, run.organization_id, task.id, succeeded=succeeded)
+    ctx.billing.settle_task(
+        session, run.organization_id, task.id, succeeded=succeeded, entries=entries
+    )
 
 
 def release(ctx: EngineContext, session: Session, run: Run, task_ids: list[str]) -> None:

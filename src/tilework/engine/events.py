@@ -12,7 +12,8 @@ A settle runs twice per task (claim and result), so its reads are kept few: the 
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -100,23 +101,9 @@ def run_graph(session: Session, run_id: str) -> RunGraph:
     if cached is not None and cached[0] is transaction and run_id in cached[1]:
         graph: RunGraph = cached[1][run_id]
         return graph
-    parents: dict[str, list[str]] = defaultdict(list)
-    children: dict[str, list[str]] = defaultdict(list)
-    for source, target in session.execute(
-        select(RunEdge.source_node_id, RunEdge.target_node_id)
-        .where(RunEdge.run_id == run_id)
-        .order_by(RunEdge.id)
-    ):
-        parents[target].append(source)
-        children[source].append(target)
-    nodes = [
-        NodeState(*row)
-        for row in session.execute(
-            select(RunNode.id, RunNode.original_node_id, RunNode.status, RunNode.status_message)
-            .where(RunNode.run_id == run_id)
-            .order_by(RunNode.position)
-        )
-    ]
+    parents, children = _edges(session, run_id)
+    session.flush()  # node states this session changed through the ORM are read back
+    nodes = [NodeState(*row) for row in session.connection().execute(_NODE_STATES, {"run": run_id})]
     graph = RunGraph(nodes, parents, children)
     if cached is None or cached[0] is not transaction:
         graphs: dict[str, RunGraph] = {}
@@ -127,6 +114,76 @@ def run_graph(session: Session, run_id: str) -> RunGraph:
     return graph
 
 
+_RUN_EDGES = cast(Table, RunEdge.__table__)
+_RUN_NODES = cast(Table, RunNode.__table__)
+_TASKS = cast(Table, Task.__table__)
+_RENDERS = cast(Table, Render.__table__)
+# Built once (Core, run on the session's connection): building and ORM-executing a select
+# cost more than SQLite's work for these small reads, and they run several times per task.
+_EDGES = (
+    select(_RUN_EDGES.c.source_node_id, _RUN_EDGES.c.target_node_id)
+    .where(_RUN_EDGES.c.run_id == bindparam("run"))
+    .order_by(_RUN_EDGES.c.id)
+)
+_NODE_STATES = (
+    select(_RUN_NODES.c.id, _RUN_NODES.c.original_node_id, _RUN_NODES.c.status)
+    .add_columns(_RUN_NODES.c.status_message)
+    .where(_RUN_NODES.c.run_id == bindparam("run"))
+    .order_by(_RUN_NODES.c.position)
+)
+_RUN_TASKS = (
+    select(
+        _TASKS.c.run_node_id,
+        _TASKS.c.status,
+        _TASKS.c.status_message,
+        _TASKS.c.error,
+        _TASKS.c.finished_at,
+    )
+    .where(_TASKS.c.run_id == bindparam("run"))
+    .order_by(_TASKS.c.item_key)
+)
+_RENDERED_NODES = (
+    select(_TASKS.c.run_node_id)
+    .distinct()
+    .join(_RENDERS, _RENDERS.c.task_id == _TASKS.c.id)
+    .where(_RENDERS.c.run_id == bindparam("run"))
+)
+_OUTPUT_COUNT = (
+    select(func.count())
+    .select_from(_RENDERS)
+    .where(_RENDERS.c.run_id == bindparam("run"), _RENDERS.c.is_output.is_(True))
+)
+
+Edges = tuple[dict[str, list[str]], dict[str, list[str]]]
+_EDGE_CACHE: OrderedDict[str, Edges] = OrderedDict()
+_EDGE_CACHE_SIZE = 256
+_edge_cache_lock = threading.Lock()
+
+
+def _edges(session: Session, run_id: str) -> Edges:
+    """(parents, children) of a run's nodes. A run's edges are written with the run and never
+    change, so they are kept for the last runs this process settled (not re-read per
+    transaction). Callers must not mutate them."""
+    with _edge_cache_lock:
+        cached = _EDGE_CACHE.get(run_id)
+        if cached is not None:
+            _EDGE_CACHE.move_to_end(run_id)
+            return cached
+    parents: dict[str, list[str]] = defaultdict(list)
+    children: dict[str, list[str]] = defaultdict(list)
+    for source, target in session.connection().execute(_EDGES, {"run": run_id}):
+        parents[target].append(source)
+        children[source].append(target)
+    if not parents:
+        return parents, children  # not committed yet, or no edges: nothing worth keeping
+    edges = (dict(parents), dict(children))
+    with _edge_cache_lock:
+        _EDGE_CACHE[run_id] = edges
+        while len(_EDGE_CACHE) > _EDGE_CACHE_SIZE:
+            _EDGE_CACHE.popitem(last=False)
+    return edges
+
+
 def run_nodes(session: Session, run_id: str) -> list[NodeState]:
     return run_graph(session, run_id).nodes
 
@@ -134,14 +191,7 @@ def run_nodes(session: Session, run_id: str) -> list[NodeState]:
 def refresh_statuses(session: Session, run: Run) -> list[NodeState]:
     session.flush()
     graph = run_graph(session, run.id)
-    rows = [
-        _TaskRow(*row)
-        for row in session.execute(
-            select(Task.run_node_id, Task.status, Task.status_message, Task.error, Task.finished_at)
-            .where(Task.run_id == run.id)
-            .order_by(Task.item_key)
-        )
-    ]
+    rows = [_TaskRow(*row) for row in session.connection().execute(_RUN_TASKS, {"run": run.id})]
     _remember(session, run.id, _Snapshot(rows))
     tasks: dict[str, list[str]] = defaultdict(list)
     notes: dict[str, list[str]] = defaultdict(list)
@@ -153,6 +203,9 @@ def refresh_statuses(session: Session, run: Run) -> list[NodeState]:
     changed = []
     for node in graph.nodes:  # positions are topological: parents are settled first
         upstream = [by_id[p].status for p in graph.parents.get(node.id, [])]
+        waiting = node.id not in tasks and (node.status, node.status_message) == _NOT_STARTED
+        if waiting and not all(status in NODE_TERMINAL for status in upstream):
+            continue  # still waiting for its upstream: stays not_started, no message
         status = node_status(tasks[node.id], upstream)
         message = _status_message(status, tasks[node.id]) or node_note(notes[node.id])
         if (status, message) != (node.status, node.status_message):
@@ -162,6 +215,9 @@ def refresh_statuses(session: Session, run: Run) -> list[NodeState]:
         _write_states(session, changed)
         run.updated_at = utcnow()
     return changed
+
+
+_NOT_STARTED = ("not_started", None)
 
 
 def _write_states(session: Session, changed: list[NodeState]) -> None:
@@ -225,7 +281,14 @@ def _may_have_outputs(session: Session, run_id: str, node_ids: list[str]) -> lis
     if cached is None or cached[0] is not session.get_transaction() or cached[1] != run_id:
         return node_ids
     completed = {row.node_id for row in cached[2].tasks if row.status == "completed"}
-    return [node_id for node_id in node_ids if node_id in completed]
+    candidates = [node_id for node_id in node_ids if node_id in completed]
+    if not candidates:
+        return []
+    # Most completed nodes are timeline edits that render nothing: one cheap Core read of the
+    # nodes that have renders spares the view's ORM query for them.
+    # The snapshot's refresh flushed first: renders this transaction added are seen.
+    rendered = {row[0] for row in session.connection().execute(_RENDERED_NODES, {"run": run_id})}
+    return [node_id for node_id in candidates if node_id in rendered]
 
 
 def _status_message(status: str, task_statuses: list[str]) -> str | None:
@@ -264,7 +327,10 @@ def store_events(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add outbox rows to the session's transaction with one Core INSERT: the engine never reads
     an event back as an object, and ORM objects per event cost more than the insert (at a
     thousand events a second that is a third of the interpreter the webhook sender shares)."""
-    session.flush()  # the runs the rows belong to exist first (foreign key)
+    if any(isinstance(pending, Run) for pending in session.new):
+        session.flush()  # the runs the rows belong to exist first (foreign key)
+    # A run that exists is not flushed for its event: its new ``event_seq`` and ``updated_at``
+    # go in the one UPDATE of the run row at the next flush, not one UPDATE per event.
     session.connection().execute(_STORE_EVENTS, rows)
     if any(row["delivery_status"] == "pending" for row in rows):
         notify_senders(session)  # on PostgreSQL, senders in other processes wake at commit
@@ -350,11 +416,8 @@ def finish_if_done(session: Session, run: Run, signer: BlobUrls) -> bool:
     nodes = run_nodes(session, run.id)
     if not all(n.status in NODE_TERMINAL for n in nodes):
         return False  # still running: no need to count its outputs
-    outputs = session.scalar(
-        select(func.count())
-        .select_from(Render)
-        .where(Render.run_id == run.id, Render.is_output.is_(True))
-    )
+    session.flush()  # renders this transaction added
+    outputs = session.connection().execute(_OUTPUT_COUNT, {"run": run.id}).scalar()
     final = run_status((n.status for n in nodes), outputs or 0)
     if final is None:
         return False

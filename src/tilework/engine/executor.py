@@ -108,8 +108,17 @@ def _execute(ctx: EngineContext, job: JobContext, task_id: str) -> None:
         _record(ctx, work, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
         return
     finally:
-        shutil.rmtree(work.work_dir(ctx), ignore_errors=True)
+        _remove_work_dir(work.work_dir(ctx))
     _record(ctx, work, "completed", outcome=outcome)
+
+
+def _remove_work_dir(path: Path) -> None:
+    """Most tiles leave their scratch directory empty (a timeline edit writes nothing): one
+    ``rmdir``, not ``rmtree``'s walk (a few percent of a timeline edit's cost)."""
+    try:
+        path.rmdir()
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:

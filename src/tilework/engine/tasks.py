@@ -8,9 +8,9 @@ everything downstream runs once per item.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from tilework.db.tables import RunInput, Task, new_id
@@ -77,12 +77,12 @@ def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict
     """Create the downstream tasks of a completed task; returns how many were created."""
     children = run_graph(session, task.run_id).children.get(task.run_node_id, [])
     created = 0
+    session.flush()  # tasks added before in this transaction are seen by the reads below
+    connection = session.connection()
     for index, timeline in enumerate(outputs):
         key = task.item_key if len(outputs) == 1 else f"{task.item_key}.{index}"
         for child in children:
-            exists = session.scalar(
-                select(Task.id).where(Task.run_node_id == child, Task.item_key == key)
-            )
+            exists = connection.execute(_TASK_EXISTS, {"node": child, "key": key}).first()
             if exists is None:
                 queue_task(
                     ctx,
@@ -94,6 +94,12 @@ def fan_out(ctx: EngineContext, session: Session, task: Task, outputs: list[dict
                 )
                 created += 1
     return created
+
+
+_TASKS = cast(Table, Task.__table__)
+_TASK_EXISTS = select(_TASKS.c.id).where(
+    _TASKS.c.run_node_id == bindparam("node"), _TASKS.c.item_key == bindparam("key")
+)
 
 
 class InlineJob:

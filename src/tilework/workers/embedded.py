@@ -12,7 +12,8 @@ it from the PostgreSQL adapter:
   ``succeeded``, ``failed`` or ``aborted`` in the transaction that claims its next job.
 - Workers sleep on an event, not a timer: ``wake()`` (called after every commit that defers a
   job) starts them at once; ``poll_interval`` only bounds how late a ``not_before`` job or a job
-  deferred by another process is seen.
+  deferred by another process is seen. A job that calls ``wake()`` on a worker does not wake the
+  others: its worker claims next right after it and wakes them only if more jobs are due.
 - ``abort`` cancels a ``todo`` job, or sets ``abort_requested`` on a ``doing`` one. SQLite has no
   NOTIFY, so one poller thread looks for requested aborts every ``abort_poll_interval`` and fires
   the job's ``on_abort`` callbacks (from the poller thread: they must be quick).
@@ -37,15 +38,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tilework.db.session import unit_of_work
 from tilework.db.tables import Job, utcnow
 from tilework.errors import RetryLater, TaskAborted
+from tilework.workers import jobs_table
 from tilework.workers.context import RunningJob
 from tilework.workers.port import JobFunction, PeriodicJob
 
@@ -55,14 +57,6 @@ LOCKED_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.0)  # back-off on "database i
 SCHEDULER_MAX_WAIT = 0.5  # how late the scheduler notices a periodic job added after start()
 
 T = TypeVar("T")
-_JOBS = cast(Table, Job.__table__)
-
-
-@dataclass(frozen=True)
-class _Claim:
-    job_id: int
-    task_name: str
-    args: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -98,6 +92,7 @@ class EmbeddedDispatcher:
         self._running: dict[int, RunningJob] = {}
         self._lock = threading.Lock()
         self._wakeup = threading.Event()
+        self._worker_state = threading.local()  # in_job, wake_pending: see wake()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
@@ -129,18 +124,17 @@ class EmbeddedDispatcher:
         waiting = _waiting_with_lock(session, queueing_lock)
         if waiting is not None:
             return waiting
-        job = Job(
-            queue=queue,
-            task_name=task_name,
-            args=dict(args),
-            priority=priority,
-            queueing_lock=queueing_lock,
-            scheduled_at=None if not_before is None else _utc(not_before),
-            created_at=self._now(),
-        )
-        session.add(job)
-        session.flush()
-        return job.id
+        # One Core INSERT: an ORM object and a flush per job cost more than the statement.
+        row = {
+            "queue": queue,
+            "task_name": task_name,
+            "args": dict(args),
+            "priority": priority,
+            "queueing_lock": queueing_lock,
+            "scheduled_at": None if not_before is None else _utc(not_before),
+            "created_at": self._now(),
+        }
+        return jobs_table.insert_job(session.connection(), row)
 
     def abort(self, session: Session, job_id: int) -> None:
         """``todo`` → ``cancelled``; ``doing`` → ``abort_requested`` (seen by the poller)."""
@@ -206,6 +200,14 @@ class EmbeddedDispatcher:
             logger.warning("dispatcher stopped with threads still busy: %s", names)
 
     def wake(self) -> None:
+        if getattr(self._worker_state, "in_job", False):
+            # Called by a job on one of our workers (the engine, after committing the tasks it
+            # queued): that worker claims again as soon as the job returns, in the transaction
+            # that records it, and wakes the others only if still more is due. Waking them now
+            # would have an idle worker race it for the one next job of a chain: a second
+            # write transaction per job for nothing.
+            self._worker_state.wake_pending = True
+            return
         self._wakeup.set()
 
     # --- recovery ------------------------------------------------------------------------------
@@ -222,6 +224,7 @@ class EmbeddedDispatcher:
 
     def _requeue(self, session: Session, job: Job) -> None:
         """Put ``job`` back to ``todo``, unless a waiting job holds its queueing lock already."""
+        session.flush()  # jobs this session requeued before are seen by the look-up
         duplicate = _waiting_with_lock(session, job.queueing_lock)
         if duplicate is not None:
             job.status, job.finished_at = "cancelled", self._now()
@@ -245,6 +248,9 @@ class EmbeddedDispatcher:
                 logger.exception("worker %s could not claim a job", worker_id)
                 self._record_alone(finished)
                 finished, claim = None, None
+                if self._take_pending_wake():
+                    self._wakeup.set()  # let the others look for what the job deferred
+            self._take_pending_wake()
             if claim is None:
                 self._wakeup.wait(self._poll_interval)
                 self._wakeup.clear()  # any wake before this point is covered by the next claim
@@ -254,14 +260,23 @@ class EmbeddedDispatcher:
 
     def _record_then_claim(
         self, session: Session, finished: _Finished | None, worker_id: str
-    ) -> _Claim | None:
+    ) -> jobs_table.Claimed | None:
         """Record the last job's result and claim the next job in one transaction: a chain of
         jobs costs one write transaction per job, not two."""
         if finished is not None:
             self._settle(session, finished.job, finished.error)
         if self._stopping.is_set():
             return None
-        return self._claim(session, worker_id)
+        claim = self._claim(session, worker_id)
+        pending = getattr(self._worker_state, "wake_pending", False)
+        if claim is not None and pending and jobs_table.any_due(session.connection(), self._now()):
+            self._wakeup.set()  # more than this worker can take: the others claim after commit
+        return claim
+
+    def _take_pending_wake(self) -> bool:
+        pending = bool(getattr(self._worker_state, "wake_pending", False))
+        self._worker_state.wake_pending = False
+        return pending
 
     def _record_alone(self, finished: _Finished | None) -> None:
         if finished is None:
@@ -271,36 +286,10 @@ class EmbeddedDispatcher:
         except Exception:  # the row stays doing: the next start() recovers it
             logger.exception("result of job %d not recorded", finished.job.job_id)
 
-    def _claim(self, session: Session, worker_id: str) -> _Claim | None:
-        # Core statements on the table: the ORM's bulk-update path costs more than the UPDATE.
-        now, jobs = self._now(), _JOBS.c
-        next_id = (
-            select(jobs.id)
-            .where(
-                jobs.status == "todo", or_(jobs.scheduled_at.is_(None), jobs.scheduled_at <= now)
-            )
-            .order_by(jobs.priority.desc(), jobs.id)
-            .limit(1)
-            .scalar_subquery()
-        )
-        row = (
-            session.connection()
-            .execute(
-                update(_JOBS)
-                .where(jobs.id == next_id, jobs.status == "todo")
-                .values(
-                    status="doing",
-                    worker_id=worker_id,
-                    attempts=jobs.attempts + 1,
-                    heartbeat_at=now,
-                )
-                .returning(jobs.id, jobs.task_name, jobs.args)
-            )
-            .first()
-        )
-        return None if row is None else _Claim(row.id, row.task_name, dict(row.args or {}))
+    def _claim(self, session: Session, worker_id: str) -> jobs_table.Claimed | None:
+        return jobs_table.claim_next(session.connection(), worker_id, self._now())
 
-    def _execute(self, worker_id: str, claim: _Claim) -> _Finished | None:
+    def _execute(self, worker_id: str, claim: jobs_table.Claimed) -> _Finished | None:
         """Run the claimed job; its result, for the worker's next transaction to record."""
         job = RunningJob(claim.job_id, worker_id, self._beat)
         with self._lock:
@@ -310,14 +299,16 @@ class EmbeddedDispatcher:
         if stopping:  # claimed while stop() ran: give it back untouched
             job.interrupted_by_shutdown = True
             return _Finished(job, TaskAborted())
+        self._worker_state.in_job = True
         try:
             error = self._call(claim, job)
         finally:
+            self._worker_state.in_job = False
             with self._lock:
                 del self._running[job.job_id]
         return _Finished(job, error)
 
-    def _call(self, claim: _Claim, job: RunningJob) -> Exception | None:
+    def _call(self, claim: jobs_table.Claimed, job: RunningJob) -> Exception | None:
         function = self._functions.get(claim.task_name)
         if function is None:
             logger.error("job %d failed: no task is registered as %r", job.job_id, claim.task_name)
@@ -336,18 +327,20 @@ class EmbeddedDispatcher:
         return None
 
     def _settle(self, session: Session, running: RunningJob, error: Exception | None) -> None:
-        job = session.get(Job, running.job_id)
-        if job is None or job.status != "doing" or job.worker_id != running.worker_id:
+        connection = session.connection()
+        row = jobs_table.state_of(connection, running.job_id)
+        if row is None or row.status != "doing" or row.worker_id != running.worker_id:
             logger.warning("job %d changed hands while it ran; result dropped", running.job_id)
             return
-        outcome = _outcome(error, running, abort_requested=job.abort_requested)
-        if isinstance(error, RetryLater) and not job.abort_requested:
-            self._requeue(session, job)
+        outcome = _outcome(error, running, abort_requested=row.abort_requested)
+        retry = isinstance(error, RetryLater) and not row.abort_requested
+        if not retry and outcome != "todo":  # the common end: one UPDATE, no ORM object
+            jobs_table.finish(connection, running.job_id, outcome, self._now())
+            return
+        job = session.get_one(Job, running.job_id)
+        self._requeue(session, job)
+        if isinstance(error, RetryLater) and retry:
             job.scheduled_at = self._now() + timedelta(seconds=error.delay_seconds)
-        elif outcome == "todo":
-            self._requeue(session, job)
-        else:
-            job.status, job.finished_at = outcome, self._now()
 
     def _beat(self, job_id: int) -> None:
         statement = (
@@ -425,11 +418,7 @@ def _outcome(error: Exception | None, job: RunningJob, *, abort_requested: bool)
 
 
 def _waiting_with_lock(session: Session, queueing_lock: str | None) -> int | None:
-    if queueing_lock is None:
-        return None
-    return session.scalar(
-        select(Job.id).where(Job.queueing_lock == queueing_lock, Job.status == "todo")
-    )
+    return jobs_table.waiting_with_lock(session.connection(), queueing_lock)
 
 
 def _run_periodic(job: PeriodicJob) -> None:

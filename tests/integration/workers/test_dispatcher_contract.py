@@ -484,3 +484,61 @@ def test_claim_and_heartbeat_stamp_the_row(embedded: EmbeddedHarness) -> None:
             True,
         )
         assert job.worker_id is not None and job.worker_id.startswith("embedded-")
+
+
+def test_a_job_that_wakes_claims_next_itself_and_wakes_others_only_for_more(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Polling is off (30 s): a chain whose jobs each defer the next and call ``wake()`` runs on
+    the worker that finished the previous job (no idle worker races it for the one next job),
+    and a job that defers two at once still gets them run side by side (the others are woken)."""
+    port = EmbeddedDispatcher(sessions, concurrency=3, poll_interval=30, abort_poll_interval=0.1)
+    meet = threading.Barrier(2, timeout=DEADLINE)
+
+    def step(job: JobContext, args: dict[str, Any]) -> None:
+        if args["left"] == 5:
+            time.sleep(0.3)  # the workers the test's own wake() started are asleep again
+        if args["left"]:
+            with unit_of_work(sessions) as session:
+                port.defer(session, "step", {"left": args["left"] - 1})
+            port.wake()
+
+    def fan(job: JobContext, args: dict[str, Any]) -> None:
+        with unit_of_work(sessions) as session:
+            port.defer(session, "meet", {"side": 1})
+            port.defer(session, "meet", {"side": 2})
+        port.wake()
+
+    def together(job: JobContext, args: dict[str, Any]) -> None:
+        meet.wait()  # both sides at once, or a BrokenBarrierError fails the job
+
+    port.register("step", step)
+    port.register("fan", fan)
+    port.register("meet", together)
+    port.start()
+    try:
+        with unit_of_work(sessions) as session:
+            port.defer(session, "step", {"left": 5})
+        port.wake()
+
+        def statuses(task: str) -> list[tuple[str, str | None]]:
+            with sessions() as session:
+                rows = session.execute(
+                    select(Job.status, Job.worker_id).where(Job.task_name == task)
+                )
+                return [(status, worker) for status, worker in rows]
+
+        wait_until(
+            lambda: [s for s, _ in statuses("step")] == ["succeeded"] * 6, "the chain to finish"
+        )
+        assert len({worker for _, worker in statuses("step")}) == 1
+        with unit_of_work(sessions) as session:
+            port.defer(session, "fan", {})
+        port.wake()
+        wait_until(lambda: len(statuses("meet")) == 2, "the fan-out")
+        wait_until(
+            lambda: [s for s, _ in statuses("meet")] == ["succeeded"] * 2,
+            "both sides to meet",
+        )
+    finally:
+        port.stop()
