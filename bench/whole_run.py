@@ -16,7 +16,8 @@ b. **shorts.yaml, warm**: ``examples/agents/shorts.yaml`` on a generated 60 s 12
 c. **caption re-run**: the first run of shorts.yaml with an empty analysis cache against a re-run
    of an agent that differs only in the captions' highlight colour (a cache hit). Goal ≤ 0.5x.
 
-Run alone: ``.venv/bin/python -m bench.whole_run`` (``BENCH_WHOLE_RUN_PAIRS``, default 3).
+Run alone: ``.venv/bin/python -m bench.whole_run`` (``BENCH_WHOLE_RUN_PAIRS``, default 3;
+``BENCH_WHOLE_RUN_PARTS``, default ``a,b,c``, picks the parts: ``c`` alone skips the warm pairs).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from tilework.tiles.render import RenderParams
 ROOT = Path(__file__).resolve().parent.parent
 SHORTS = ROOT / "examples" / "agents" / "shorts.yaml"
 PAIRS = int(os.environ.get("BENCH_WHOLE_RUN_PAIRS", "3"))
+PARTS = frozenset(os.environ.get("BENCH_WHOLE_RUN_PARTS", "a,b,c").replace(" ", "").split(","))
 TRIM_START_S, TRIM_END_S = 10, 70
 TRIM_LOUDNESS_RENDER = f"""
 name: Trim, loudness, render
@@ -250,7 +252,8 @@ def _hand_shorts(server: _Server, clip: Path, folder: Path) -> Callable[[], floa
     return lambda: _timed(run_all)
 
 
-def shorts(folder: Path) -> None:
+def shorts(folder: Path, *, warm: bool, rerun: bool) -> None:
+    """Part b (``warm``) and part c (``rerun``) on one server and one generated talk."""
     clip = make_talking_clip(
         "ffmpeg",
         folder / "talk_720p.mp4",
@@ -273,24 +276,43 @@ def shorts(folder: Path) -> None:
             shutil.rmtree(cache, ignore_errors=True)
             return server.run(agent, video_ids=[video])[0]
 
-        first, rerun, *_ = _pairs(cold, lambda: server.run(variant, video_ids=[video])[0])
-        hand = _hand_shorts(server, clip, folder)
-        pairs = _pairs(lambda: server.run(agent, video_ids=[video])[0], hand)
+        if rerun:
+            caption_pairs = _pairs(cold, lambda: server.run(variant, video_ids=[video])[0])
+        if warm:
+            if not rerun:
+                server.run(agent, video_ids=[video])  # the analysis cached before the pairs
+            hand = _hand_shorts(server, clip, folder)
+            pairs = _pairs(lambda: server.run(agent, video_ids=[video])[0], hand)
     finally:
         server.close()
-    _report("shorts_warm", pairs, "<= 1.20", "hand_written_same_face_path_and_captions")
+    if warm:
+        _report("shorts_warm", pairs, "<= 1.20", "hand_written_same_face_path_and_captions")
+    if rerun:
+        _report_rerun(caption_pairs)
+
+
+def _report_rerun(pairs: Pairs) -> None:
+    first, rerun, first_cpu, rerun_cpu = pairs
     rerun_s, first_s = statistics.median(rerun), statistics.median(first)
     ratios = ", ".join(f"{r / f:.2f}" for r, f in zip(rerun, first, strict=True))
+    cpu = statistics.median(r / f for r, f in zip(rerun_cpu, first_cpu, strict=True))
+    first_cpu_s, rerun_cpu_s = statistics.median(first_cpu), statistics.median(rerun_cpu)
     print(f"whole_run.caption_rerun.first\t{first_s:.2f}\ts (empty analysis cache; {_load()})")
     print(f"whole_run.caption_rerun.rerun\t{rerun_s:.2f}\ts (highlight colour changed)")
     print(f"whole_run.caption_rerun.ratio\t{rerun_s / first_s:.2f}\tx (goal <= 0.5; {ratios})")
+    print(
+        f"whole_run.caption_rerun.cpu_ratio\t{cpu:.2f}\tx (CPU seconds, median of pair ratios; "
+        f"CPU s first {first_cpu_s:.2f}, re-run {rerun_cpu_s:.2f})"
+    )
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="bench-whole-a-") as tmp:
-        trim_loudness_render(Path(tmp))
-    with tempfile.TemporaryDirectory(prefix="bench-whole-b-") as tmp:
-        shorts(Path(tmp))
+    if "a" in PARTS:
+        with tempfile.TemporaryDirectory(prefix="bench-whole-a-") as tmp:
+            trim_loudness_render(Path(tmp))
+    if "b" in PARTS or "c" in PARTS:
+        with tempfile.TemporaryDirectory(prefix="bench-whole-b-") as tmp:
+            shorts(Path(tmp), warm="b" in PARTS, rerun="c" in PARTS)
 
 
 if __name__ == "__main__":
