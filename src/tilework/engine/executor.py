@@ -167,7 +167,8 @@ def _input_source(session: Session, node: RunNode, task: Task) -> InputSource:
 
 def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
     key = reuse.key_of(
-        ctx,
+        ctx.settings,
+        ctx.tiles,
         org_id=work.org_id,
         node_type_id=work.node_type_id,
         params=work.params,

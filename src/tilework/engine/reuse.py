@@ -43,6 +43,7 @@ from tilework.tiles.base import Tile
 from tilework.tiles.captions import CAPTIONS_TYPE_ID
 from tilework.tiles.clips import CLIPS_TYPE_ID
 from tilework.tiles.reframe import REFRAME_TYPE_ID
+from tilework.tiles.registry import TileRegistry
 from tilework.tiles.silence_removal import SILENCE_REMOVAL_TYPE_ID
 from tilework.tiles.trim import TRIM_TYPE_ID
 
@@ -112,7 +113,8 @@ def task_key(
 
 
 def key_of(
-    ctx: EngineContext,
+    settings: Settings,
+    tiles: TileRegistry,
     *,
     org_id: str,
     node_type_id: str,
@@ -123,16 +125,16 @@ def key_of(
 ) -> str | None:
     """The task's reuse key, or None when it must run (reuse off, a tile that does not opt in,
     an input, a leaf that renders the run's outputs)."""
-    if not ctx.settings.reuse_results or is_leaf or is_input:
+    if not settings.reuse_results or is_leaf or is_input:
         return None
     if node_type_id not in REUSABLE_TILES:
         return None
-    tile = ctx.tiles.get(node_type_id)
+    tile = tiles.get(node_type_id)
     return task_key(
         org_id=org_id,
         type_id=node_type_id,
         code=code_fingerprint(),
-        environment=environment(ctx.settings, tile),
+        environment=environment(settings, tile),
         params=tile.parse_params(params).model_dump(mode="json"),
         input_timeline=input_timeline,
     )
