@@ -12,7 +12,9 @@ b. **shorts.yaml, warm**: ``examples/agents/shorts.yaml`` on a generated 60 s 12
    (speech, a face), uploaded. The analysis (speech, faces, scene cuts) is cached by a first run
    before the pairs, so the pairs compare the render path. Hand-written: per output, the loudness
    measurement and one command given the *same* face path (the crop expression of the run's plan)
-   and the *same* captions file (the ASS script the plan writes). Goal ≤ 1.20x.
+   and the *same* captions file (the ASS script the plan writes). Goal ≤ 1.20x. The runs reuse
+   the results up to the render (``engine/reuse.py``) and the render's loudness measurement
+   (cached by the edit's sound); the hand-written side measures each time.
 c. **caption re-run**: the first run of shorts.yaml with an empty analysis cache (and a fresh
    upload of the file, so no earlier result is reused either) against a re-run of an agent that
    differs only in the captions' highlight colour, on the same upload (a cache hit; Clips and
