@@ -1,6 +1,7 @@
 """Node-level reuse through ``tilework serve``: a re-run that changes only the captions' colour
-takes Trim's earlier result (its tile does not run again), runs Captions, Audio Enhance and
-Render, and its webhooks and outputs are those of a normal run; reused tasks are not charged."""
+takes Trim's and Clips' earlier results (their tiles do not run again), runs Captions, Audio
+Enhance and Render, and its webhooks and outputs are those of a normal run; reused tasks are not
+charged."""
 
 from __future__ import annotations
 
@@ -37,11 +38,22 @@ def captions_agent(api: httpx.Client, colour: str) -> str:
         [
             {"ref": "in", "type": ids["video input"]},
             {"ref": "trim", "type": ids["trim"], "params": {"start_seconds": 0.5}},
+            {
+                "ref": "clips",
+                "type": ids["clips"],
+                "params": {"num_clips": 1, "target_duration": 3},
+            },
             {"ref": "captions", "type": ids["captions"], "params": {"highlight_color": colour}},
             {"ref": "audio", "type": ids["audio enhance"], "params": {"target_lufs": -16}},
             {"ref": "out", "type": ids["render"], "params": {"preset": "ultrafast"}},
         ],
-        [["in", "trim"], ["trim", "captions"], ["captions", "audio"], ["audio", "out"]],
+        [
+            ["in", "trim"],
+            ["trim", "clips"],
+            ["clips", "captions"],
+            ["captions", "audio"],
+            ["audio", "out"],
+        ],
     )
     return str(agent["agent"]["id"])
 
@@ -57,11 +69,11 @@ def run(api: httpx.Client, receiver: Receiver, agent_id: str, video_id: str) -> 
         parse_event(event)  # exact to webhooks.md, whether a task ran or was reused
     progress = [n for e in events if e["flag"] == "RUN_PROGRESS" for n in e["updated_nodes"]]
     completed = {n["original_node_id"] for n in progress if n["status"] == "completed"}
-    assert len(completed) == 5  # every node, reused or not, reported completed
+    assert len(completed) == 6  # every node, reused or not, reported completed
     # captions publish their SRT/VTT beside the usual fields
     assert set(events[-1]["outputs"][0]) >= OUTPUT_FIELDS
     assert events[-1]["status"] == "completed", events[-1]
-    assert events[-1]["node_status_counts"] == {"completed": 5, "in_progress": 0, "failed": 0}
+    assert events[-1]["node_status_counts"] == {"completed": 6, "in_progress": 0, "failed": 0}
     return events[-1]
 
 
@@ -98,8 +110,9 @@ def test_a_caption_only_rerun_reuses_what_came_before_the_captions(
 
     rerun = run(api, receiver, cyan, video_id)
     tasks = tasks_by_node(server, api, rerun["run_id"])
-    assert tasks["trim"]["reused_from"] == first_tasks["trim"]["id"]
-    assert tasks["trim"]["status_message"] == first_tasks["trim"]["status_message"]
+    for reused in ("trim", "clips"):  # before the captions: taken, not run
+        assert tasks[reused]["reused_from"] == first_tasks[reused]["id"], reused
+        assert tasks[reused]["status_message"] == first_tasks[reused]["status_message"]
     for ran in ("captions", "audio-enhance", "render"):  # the colour changed from here on
         assert tasks[ran]["reused_from"] is None, ran
     assert tasks["captions"]["reuse_key"] != first_tasks["captions"]["reuse_key"]
@@ -108,7 +121,7 @@ def test_a_caption_only_rerun_reuses_what_came_before_the_captions(
     before = balance(api)
     again = run(api, receiver, yellow, video_id)
     again_tasks = tasks_by_node(server, api, again["run_id"])
-    for reused in ("trim", "captions", "audio-enhance"):
+    for reused in ("trim", "clips", "captions", "audio-enhance"):
         assert again_tasks[reused]["reused_from"] == first_tasks[reused]["id"], reused
     assert again_tasks["render"]["reused_from"] is None
     assert 0 < before - balance(api) < first_cost
