@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # How the Clips tile matches its prompt: "semantic" (sentence embeddings, needs the
     # tilework[semantic] extra), "bm25" (keywords), or "auto" (semantic when installed).
     prompt_ranking: Literal["auto", "semantic", "bm25"] = "auto"
+    # A task whose tile, code, parameters and input match an earlier completed task of the
+    # organization takes its result instead of running (engine/reuse.py).
+    reuse_results: bool = True
 
     # Limits
     signed_url_ttl_seconds: int = 7 * 24 * 3600

@@ -1,8 +1,9 @@
 """One contract, four deployments: {embedded SQLite, PostgreSQL + Procrastinate} x {local, S3}.
 
 The core scenarios run against each: a run from an upload and a URL with its webhooks and
-downloadable outputs, cancel (ffmpeg dies) then resume with each task charged once, and a
-YouTube trigger that fires once per new video. On PostgreSQL the API runs ``--no-workers`` and a
+downloadable outputs, cancel (ffmpeg dies) then resume with each task charged once, a re-run
+that reuses the first run's Trim (engine/reuse.py), and a YouTube trigger that fires once per
+new video. On PostgreSQL the API runs ``--no-workers`` and a
 ``tilework worker`` process does the work; with S3 the processes share no directory.
 """
 
@@ -163,6 +164,30 @@ def test_cancel_kills_ffmpeg_then_resume_charges_each_task_once(
     charges = [e for e in ledger if e["kind"] == "charge" and e["run_id"] == run_id]
     assert sorted(e["tile"] for e in charges) == ["Render", "Trim"]
     assert len({e["task_id"] for e in charges}) == len(charges)  # none charged twice
+
+
+def test_a_rerun_reuses_the_trim_and_renders_again(
+    api: httpx.Client, cluster: Cluster, clips: Callable[..., Path]
+) -> None:
+    """Node-level reuse in every deployment: the second run takes the first run's Trim result
+    (released, not charged: the ledger shows it) and renders its own output."""
+    video_id = upload_video(api, clips(seconds=3))
+    agent_id = trim_render(api, start=1.0, end=2.0)["agent"]["id"]
+    charged, outputs = [], []
+    for _ in range(2):
+        run_id = api.post(f"/agent/{agent_id}/run", json={"video_ids": [video_id]}).json()["run_id"]
+        run = wait_for_run(api, run_id, timeout=120)
+        assert run["status"] == "completed", cluster.logs()
+        nodes = api.get(f"/agent_run/{run_id}/nodes").json()["nodes"]
+        assert [n["status"] for n in nodes] == ["completed"] * 3
+        ledger = api.get("/credits/ledger", params={"limit": 100}).json()["entries"]
+        charged.append(
+            sorted(e["tile"] for e in ledger if e["kind"] == "charge" and e["run_id"] == run_id)
+        )
+        outputs.append(run["outputs"][0])
+    assert charged == [["Render", "Trim"], ["Render"]]
+    assert outputs[0]["id"] != outputs[1]["id"]
+    assert all(abs(probe_duration(o["video_url"]) - 1.0) < 0.15 for o in outputs)
 
 
 def test_a_youtube_trigger_fires_once_per_new_video(

@@ -229,6 +229,9 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Node-level reuse (engine/reuse.py): the task's key, and the task whose result it took.
+    reuse_key: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    reused_from: Mapped[str | None] = mapped_column(String(36), default=None)
 
 
 class Render(Base):

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tilework.db.session import unit_of_work
 from tilework.db.tables import Render, RunInput, RunNode, Task, utcnow
-from tilework.engine import blobrefs, credits, events, ingest
+from tilework.engine import blobrefs, credits, events, ingest, reuse
 from tilework.engine.context import EngineContext
 from tilework.engine.ingest import InputSource
 from tilework.engine.tasks import fan_out
@@ -78,6 +78,8 @@ class Outcome:
     renders: list[StoredRender] = field(default_factory=list)
     source: InputSource | None = None  # the fetched input of a Video Input task
     input_timeline: dict[str, Any] | None = None
+    reuse_key: str | None = None  # engine/reuse.py
+    reused_from: str | None = None  # the task whose result this one took (its tile did not run)
 
 
 def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> None:
@@ -173,6 +175,21 @@ def _input_source(session: Session, node: RunNode, task: Task) -> InputSource:
 
 
 def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
+    key = reuse.key_of(
+        ctx.settings,
+        ctx.tiles,
+        org_id=work.org_id,
+        node_type_id=work.node_type_id,
+        params=work.params,
+        input_timeline=work.timeline,
+        is_leaf=work.is_leaf,
+        is_input=work.source is not None,
+    )
+    reused = reuse.find(ctx, work.org_id, key) if key is not None else None
+    if reused is not None:  # an earlier task computed this: its result, nothing runs
+        return Outcome(
+            reused.timelines, reused.status_message, reuse_key=key, reused_from=reused.task_id
+        )
     tile = ctx.tiles.get(work.node_type_id)
     work_dir = work.work_dir(ctx)
     work_dir.mkdir(parents=True)
@@ -206,6 +223,7 @@ def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
         renders=stored,
         source=source,
         input_timeline=None if source is None else blobrefs.portable(timeline, root),
+        reuse_key=key,
     )
 
 
@@ -275,7 +293,10 @@ def _record(
         if run is None or task is None or task.status != "running" or run.status != "running":
             return  # cancelled meanwhile: the cancel already recorded the task
         task.status, task.error, task.finished_at = status, error, utcnow()
-        credits.settle(ctx, session, run, task)  # charged on success, released otherwise
+        if outcome is not None and outcome.reused_from is not None:
+            credits.release(ctx, session, run, [task.id])  # reused: no work, nothing charged
+        else:
+            credits.settle(ctx, session, run, task)  # charged on success, released otherwise
         if outcome is not None:
             _record_outcome(ctx, session, work, task, outcome)
         events.settle(session, run, ctx.signer)
@@ -287,6 +308,7 @@ def _record_outcome(
     ctx: EngineContext, session: Session, work: TaskWork, task: Task, outcome: Outcome
 ) -> None:
     task.output_timelines, task.progress, task.eta_seconds = outcome.timelines, 1.0, None
+    task.reuse_key, task.reused_from = outcome.reuse_key, outcome.reused_from
     if outcome.source is not None:
         _record_input(session, work, outcome.source)
         task.input_timeline = outcome.input_timeline or {}

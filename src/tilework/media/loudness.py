@@ -6,15 +6,22 @@ the same way, through the same clean-up filters. So this builds the render's aud
 ``concat``) without any video, which ffmpeg then never decodes, and ends it with
 ``loudnorm=…:print_format=json`` into the null muxer. loudnorm prints its report at the end of
 stderr; ``FFmpegRunner`` hands back the last lines of it.
+
+Given an analysis cache, the measurement is kept there, keyed by the measuring command with each
+source file replaced by its content hash (``edit_key``): a re-run that changes only what the
+audio does not hear (the captions' colour, the crop) measures nothing again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from pathlib import Path
 
 import opentimelineio as otio
 
+from tilework.analysis.cache import AnalysisCache, content_hash
 from tilework.errors import MediaError
 from tilework.media.compile import audio_chain  # the render's own audio skeleton
 from tilework.media.graph import FilterGraph, add_segment_input, seconds_arg
@@ -31,6 +38,7 @@ from tilework.media.runner import FFmpegRunner
 from tilework.media.timeline import NAMESPACE, Segment, clip_segments, plain
 from tilework.workers.port import JobContext
 
+MEASUREMENT_KIND, MEASUREMENT_VERSION = "edit-loudness", "1"
 FLOOR = -99.0  # loudnorm's lowest accepted measurement; stands for "-inf" (digital silence)
 _FIELDS = ("input_i", "input_tp", "input_lra", "input_thresh", "target_offset")
 
@@ -72,26 +80,54 @@ def _edited_audio(graph: FilterGraph, segments: list[Segment]) -> str:
     return "[medit]"
 
 
+def _measure_args(segments: list[Segment], settings: AudioEnhanceSettings) -> list[str]:
+    graph = FilterGraph()
+    edited = _edited_audio(graph, segments)
+    chain = [*cleanup_filters(settings), f"{loudnorm_targets(settings)}:print_format=json"]
+    graph.add(f"{edited}{','.join(chain)}[measured]")
+    return [*graph.inputs, "-filter_complex", graph.script(), "-map", "[measured]"]
+
+
+def edit_key(runner: FFmpegRunner, args: list[str], sources: list[Path]) -> str:
+    """The measurement's identity: the command with each source replaced by its content hash
+    (renaming or re-uploading the same bytes matches, other bytes do not) and ffmpeg's version."""
+    named = {str(path.absolute()): content_hash(path) for path in sources}
+    identity = [runner.ffmpeg_major(), *(named.get(arg, arg) for arg in args)]
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:32]
+
+
 def measure_edited_audio(
     runner: FFmpegRunner,
     segments: list[Segment],
     settings: AudioEnhanceSettings,
     *,
     job: JobContext | None = None,
+    cache: AnalysisCache | None = None,
 ) -> LoudnessMeasurement:
-    """loudnorm's measurement of the edit's sound after the clean-up filters."""
-    graph = FilterGraph()
-    edited = _edited_audio(graph, segments)
-    chain = [*cleanup_filters(settings), f"{loudnorm_targets(settings)}:print_format=json"]
-    graph.add(f"{edited}{','.join(chain)}[measured]")
-    args = [*graph.inputs, "-filter_complex", graph.script(), "-map", "[measured]"]
+    """loudnorm's measurement of the edit's sound after the clean-up filters (from ``cache``
+    when the same sound was measured before)."""
+    args = _measure_args(segments, settings)
+    sources = list(dict.fromkeys(s.path for s in segments if s.path is not None))
+    key = edit_key(runner, args, sources) if cache is not None and sources else None
+    if cache is not None and key is not None:
+        cached = cache.get(sources[0], MEASUREMENT_KIND, MEASUREMENT_VERSION, part=key)
+        if cached is not None:
+            return LoudnessMeasurement.model_validate(cached)
     edited_s = sum(segment.duration_s for segment in segments)
     stats = runner.run([*args, "-f", "null", "-"], job=job, duration_s=edited_s)
-    return parse_loudnorm_json(stats.stderr_tail)
+    measured = parse_loudnorm_json(stats.stderr_tail)
+    if cache is not None and key is not None:
+        value = measured.model_dump(mode="json")
+        cache.put(sources[0], MEASUREMENT_KIND, MEASUREMENT_VERSION, value, part=key)
+    return measured
 
 
 def with_measured_loudness(
-    runner: FFmpegRunner, tl: otio.schema.Timeline, *, job: JobContext | None = None
+    runner: FFmpegRunner,
+    tl: otio.schema.Timeline,
+    *,
+    job: JobContext | None = None,
+    cache: AnalysisCache | None = None,
 ) -> otio.schema.Timeline:
     """``tl`` itself when it asks for no loudness normalisation (or has no audio), else a copy
     whose ``audio_enhance`` settings carry the pass-1 measurement for the audio pass."""
@@ -101,7 +137,7 @@ def with_measured_loudness(
     segments = clip_segments(tl)
     if not edit_has_audio(segments):
         return tl
-    measured = measure_edited_audio(runner, segments, settings, job=job)
+    measured = measure_edited_audio(runner, segments, settings, job=job, cache=cache)
     copy = tl.deepcopy()
     namespace = plain(copy.metadata).get(NAMESPACE, {})
     namespace[ENHANCE_KEY] = {**namespace[ENHANCE_KEY], "measured": measured.model_dump()}

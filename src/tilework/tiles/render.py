@@ -17,6 +17,7 @@ from typing import Literal
 import opentimelineio as otio
 from pydantic import Field, field_validator, model_validator
 
+from tilework.analysis.cache import AnalysisCache
 from tilework.media.compile import (
     RenderSpec,
     compile_render,
@@ -139,7 +140,8 @@ def render_timeline(
     folder = ctx.work_dir / f"render-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     video = folder / "video.mp4"
-    timeline = with_measured_loudness(runner, timeline, job=ctx.job)  # loudnorm pass 1
+    cache = AnalysisCache(ctx.settings.analysis_cache_dir)  # a re-run measures no sound again
+    timeline = with_measured_loudness(runner, timeline, job=ctx.job, cache=cache)  # pass 1
     spec = render_spec(params, timeline)
     compiled = compile_render(timeline, spec, video, ffmpeg_major=runner.ffmpeg_major())
     width, height = output_size(timeline, spec)

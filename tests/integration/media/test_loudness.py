@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import opentimelineio as otio
@@ -11,11 +12,12 @@ import pytest
 
 from tests.support.media import ffprobe, requires_ffmpeg, stream, tile_context
 from tests.support.talking import short_talking_clip
+from tilework.analysis.cache import AnalysisCache
 from tilework.config import Settings
 from tilework.media.loudness import measure_edited_audio, with_measured_loudness
 from tilework.media.passes.audio import AudioEnhanceSettings
 from tilework.media.probe import probe
-from tilework.media.runner import FFmpegRunner
+from tilework.media.runner import FFmpegRunner, RunStats
 from tilework.media.samples import TalkingClip, make_sample_clip
 from tilework.media.timeline import clip_segments, source_timeline
 from tilework.tiles.audio_enhance import AudioEnhanceTile
@@ -92,6 +94,41 @@ def test_pass_one_measures_what_ebur128_measures(
     measured = measure_edited_audio(runner, clip_segments(source), settings)
     assert measured.input_i == pytest.approx(integrated_lufs(talking.path), abs=0.5)
     assert measured.input_tp < 0 and not measured.silent
+
+
+class CountingRunner(FFmpegRunner):
+    """The real runner, counting the ffmpeg processes it starts."""
+
+    runs = 0
+
+    def run(self, args: list[str], **kwargs: object) -> RunStats:
+        self.runs += 1
+        return super().run(args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_cached_measurement_is_reused_for_the_same_sound_only(
+    settings: Settings, source: otio.schema.Timeline, talking: TalkingClip, tmp_path: Path
+) -> None:
+    runner, cache = CountingRunner(settings), AnalysisCache(tmp_path / "cache")
+    segments = clip_segments(source)
+    plain_settings = AudioEnhanceSettings(highpass_hz=0)
+    first = measure_edited_audio(runner, segments, plain_settings, cache=cache)
+    assert measure_edited_audio(runner, segments, plain_settings, cache=cache) == first
+    assert runner.runs == 1  # the second answer came from the cache
+    # the same bytes under another name (a re-upload) are the same sound
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(talking.path.read_bytes())
+    moved = [replace(segment, path=copy) for segment in segments]
+    assert measure_edited_audio(runner, moved, plain_settings, cache=cache) == first
+    assert runner.runs == 1
+    # another filter, or another cut, is another sound
+    filtered = measure_edited_audio(
+        runner, segments, AudioEnhanceSettings(highpass_hz=300), cache=cache
+    )
+    shorter = [replace(segments[0], duration_s=segments[0].duration_s / 2)]
+    measure_edited_audio(runner, shorter, plain_settings, cache=cache)
+    assert runner.runs == 3
+    assert filtered.input_i != first.input_i
 
 
 def test_a_timeline_without_audio_is_left_alone(
