@@ -1,7 +1,7 @@
 """tasks.reuse_key and tasks.reused_from: node-level reuse of an earlier task's result
 
-Revision ID: 0010_task_reuse
-Revises: 0009_api_keys
+Revision ID: 0011_task_reuse
+Revises: 0010_running_balance
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_task_reuse"
-down_revision: str | None = "0009_api_keys"
+revision: str = "0011_task_reuse"
+down_revision: str | None = "0010_running_balance"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
