@@ -89,21 +89,58 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 class _PeakMemory:
-    """The largest total RSS of a process and its descendants, sampled from /proc."""
+    """The largest total RSS of a process and its descendants, sampled from /proc, and the
+    largest total PSS (shared pages split between the processes sharing them). RSS counts a
+    child between fork and exec (the server forks to start each ffmpeg) as a second server,
+    whose pages are the server's own; PSS counts them once."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
     def _watch(self) -> None:
         while not self._stop.wait(0.2):
             self.peak = max(self.peak, _tree_rss(self.pid))
+            self.peak_pss = max(self.peak_pss, _tree_pss(self.pid))
 
     def stop(self) -> int:
         self._stop.set()
         self._thread.join()
         return self.peak
+
+
+def _tree_pss(root: int) -> int:
+    total = 0
+    for pid in _tree(root):
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1]) * 1024
+                break
+    return total
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
 
 
 def _tree_rss(root: int) -> int:
@@ -184,6 +221,7 @@ def measure(source: Path, agent_yaml: str, *, label: str) -> dict[str, Any]:
                 "outputs": len(finished.get("outputs") or []),
                 "nodes": _named(agent_yaml, _Receiver.nodes),
                 "peak_rss": peak,
+                "peak_pss": memory.peak_pss,
                 "cpu_s": cpu,
                 "upload_s": upload_s,
             }
@@ -227,6 +265,11 @@ def _report(label: str, result: dict[str, Any], clip_s: float | None = None) -> 
     print(
         f"long_talk.{label}.peak_rss\t{result['peak_rss'] / 2**20:.0f}\t"
         "MiB, server + children (goal <= 1536)"
+    )
+    print(
+        f"long_talk.{label}.peak_pss\t{result['peak_pss'] / 2**20:.0f}\t"
+        "MiB, server + children, shared pages counted once (a child between fork and exec "
+        "shares the server's)"
     )
     print(f"long_talk.{label}.node_events\t{json.dumps(result['nodes'])}")
     for node in NODES:

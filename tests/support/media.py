@@ -134,3 +134,26 @@ def processes_mentioning(marker: str) -> list[int]:
         if marker.encode() in cmdline and state != "Z":
             found.append(int(proc.name))
     return found
+
+
+def stream_digests(path: Path) -> tuple[str, str, str]:
+    """MD5s of a file's video packets, its audio packets and its decoded audio: equal digests
+    mean the same encoded picture and the same sound, whatever the container's layout."""
+
+    def md5(*args: str) -> str:
+        result = subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(path), *args, "-f", "md5",
+             "-"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return result.stdout.strip()
+
+    return md5("-map", "0:v", "-c", "copy"), md5("-map", "0:a", "-c", "copy"), md5("-map", "0:a")
+
+
+def rerun_whole_command(command: list[str], output: Path) -> Path:
+    """Run a render's plan (the one ffmpeg command it shows) into ``output`` instead."""
+    subprocess.run(
+        [*command[:-1], str(output)], capture_output=True, text=True, check=True, timeout=300
+    )
+    return output

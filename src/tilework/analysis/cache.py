@@ -5,7 +5,9 @@ the faces of one chunk of the source's time line): renaming or re-uploading the 
 the cache, editing the file misses it, and bumping ``version`` when an analysis changes
 invalidates old answers. Entries are written to a temporary file and renamed, so a crash never
 leaves a half-written entry and concurrent workers computing the same answer just overwrite each
-other.
+other. Within one process, a second caller asking for an answer being computed waits for it
+instead of computing it again (an analysis started ahead of the tile that needs it,
+``engine/prefetch.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 _CHUNK = 1024 * 1024
 _hash_memo: dict[tuple[str, int, int], str] = {}
 _memo_lock = threading.Lock()
+_computing: dict[Path, threading.Lock] = {}  # entry -> held while this process computes it
 
 
 def content_hash(path: Path) -> str:
@@ -71,6 +74,18 @@ class AnalysisCache:
         cached = self.get(path, kind, version)
         if cached is not None:
             return cached
-        value = compute()
-        self.put(path, kind, version, value)
-        return value
+        entry = self.entry_path(path, kind, version)
+        with _memo_lock:
+            computing = _computing.setdefault(entry, threading.Lock())
+        try:
+            with computing:  # a caller that came first computes; the others then read its answer
+                cached = self.get(path, kind, version)
+                if cached is not None:
+                    return cached
+                value = compute()
+                self.put(path, kind, version, value)
+                return value
+        finally:
+            with _memo_lock:
+                if not computing.locked():
+                    _computing.pop(entry, None)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tilework.db.session import unit_of_work
 from tilework.db.tables import Render, RunInput, RunNode, Task, utcnow
-from tilework.engine import blobrefs, credits, events, ingest, reuse
+from tilework.engine import blobrefs, credits, events, ingest, prefetch, reuse
 from tilework.engine.context import EngineContext
 from tilework.engine.ingest import InputSource
 from tilework.engine.tasks import fan_out
@@ -53,6 +53,7 @@ class TaskWork:
     timeline: dict[str, Any]
     is_leaf: bool
     source: InputSource | None = None  # a Video Input task's input, as stored so far
+    prefetches: tuple[str, ...] = ()  # tile types further down whose analyses start now
     # Scratch space of this execution alone: after a worker lost the database, the task may
     # run twice at once (its job retried elsewhere), on a shared data dir too.
     attempt_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
@@ -137,6 +138,7 @@ def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:
             return None
         task.status, task.started_at, task.attempts = "running", utcnow(), task.attempts + 1
         events.settle(session, run, ctx.signer)
+        graph = events.run_graph(session, run.id)
         return TaskWork(
             task_id=task.id,
             run_id=run.id,
@@ -146,8 +148,9 @@ def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:
             node_type_id=node.node_type_id,
             params=dict(node.params),
             timeline=dict(task.input_timeline),
-            is_leaf=not events.run_graph(session, run.id).children.get(node.id),
+            is_leaf=not graph.children.get(node.id),
             source=_input_source(session, node, task) if _is_input(ctx, node) else None,
+            prefetches=prefetch.downstream_prefetches(session, ctx.tiles, graph, run.id, node.id),
         )
 
 
@@ -199,6 +202,8 @@ def _run(ctx: EngineContext, job: JobContext, work: TaskWork) -> Outcome:
         timeline = timeline_to_json(ingest.source_timeline_of(ctx, source))
     else:
         timeline = blobrefs.localized(work.timeline, ctx.blobs)  # fetches what it names
+    if work.prefetches:
+        prefetch.start(ctx.settings, ctx.tiles, work.prefetches, timeline_from_json(timeline))
     tile_ctx = TileContext(
         settings=ctx.settings,
         work_dir=work_dir,

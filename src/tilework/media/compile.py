@@ -8,6 +8,13 @@ brought to one frame rate and ``yuv420p``, given exactly its duration (video pad
 the last frame, audio by silence, silence where the source has none) and joined with ``concat``.
 Then the video and audio passes apply the timeline's effects in order (``media/graph.py``).
 Output: H.264 (or H.265 tagged ``hvc1``, or VP9) + AAC 48 kHz stereo in MP4 with ``+faststart``.
+
+ffmpeg 5.1's command line runs every filter graph in one thread, so in that one command the
+sound's filters (loudnorm works at 192 kHz) wait on the picture's and the other way round. The
+render therefore runs the same graph as two commands side by side, the picture alone
+(``part="picture"``) and the sound alone (``part="sound"``), each with the inputs it needs, and
+puts the two streams in one file by stream copy (``mux_args``): the streams are the very packets
+the one command writes. The one command (``part="whole"``) stays the plan shown to users.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ Preset = Literal[
     "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
 ]
 Codec = Literal["h264", "h265", "vp9"]
+Part = Literal["whole", "picture", "sound"]  # what one command renders (see the docstring)
 SCRIPT_THRESHOLD = 4000  # longer graphs go to a file (argv limits, readable commands)
 DEFAULT_FPS = 25.0
 SAMPLE_RATE = 48000
@@ -169,26 +177,32 @@ def _add_segment(graph: FilterGraph, segment: Segment, frame: Frame) -> tuple[st
     return video, audio_chain(f"[{number}:a:0]" if has_audio else None, duration)
 
 
-def _concat_segments(graph: FilterGraph, segments: list[Segment], frame: Frame) -> None:
-    """Every cut, fitted to the frame, joined into ``[vcat]`` and ``[acat]``."""
+def _concat_segments(
+    graph: FilterGraph, segments: list[Segment], frame: Frame, part: Part = "whole"
+) -> None:
+    """Every cut, fitted to the frame, joined into ``[vcat]`` and ``[acat]`` (only the one of
+    them ``part`` renders)."""
+    picture, sound = part != "sound", part != "picture"
     pads = ""
     for index, segment in enumerate(segments):
         video, audio = _add_segment(graph, segment, frame)
-        if len(segments) == 1:
-            graph.add(f"{video}[vcat]")
-            graph.add(f"{audio}[acat]")
-            return
-        graph.add(f"{video}[v{index}]")
-        graph.add(f"{audio}[a{index}]")
-        pads += f"[v{index}][a{index}]"
-    graph.add(f"{pads}concat=n={len(segments)}:v=1:a=1[vcat][acat]")
+        suffix = "" if len(segments) == 1 else str(index)
+        if picture:
+            graph.add(f"{video}[v{suffix or 'cat'}]")
+            pads += f"[v{suffix}]"
+        if sound:
+            graph.add(f"{audio}[a{suffix or 'cat'}]")
+            pads += f"[a{suffix}]"
+    if len(segments) > 1:
+        outputs = "[vcat]" * picture + "[acat]" * sound
+        graph.add(f"{pads}concat=n={len(segments)}:v={int(picture)}:a={int(sound)}{outputs}")
 
 
-def _apply_passes(ctx: PassContext) -> tuple[str, str]:
+def _apply_passes(ctx: PassContext, part: Part = "whole") -> tuple[str, str]:
     video, audio = "[vcat]", "[acat]"
-    for video_pass in VIDEO_PASSES:
+    for video_pass in VIDEO_PASSES if part != "sound" else []:
         video = video_pass(ctx, video)
-    for audio_pass in AUDIO_PASSES:
+    for audio_pass in AUDIO_PASSES if part != "picture" else []:
         audio = audio_pass(ctx, audio)
     return video, audio
 
@@ -209,16 +223,22 @@ class CompiledRender:
 
 
 def compile_render(
-    tl: otio.schema.Timeline, spec: RenderSpec, output: Path, *, ffmpeg_major: int = 5
+    tl: otio.schema.Timeline,
+    spec: RenderSpec,
+    output: Path,
+    *,
+    ffmpeg_major: int = 5,
+    part: Part = "whole",
 ) -> CompiledRender:
-    """The one ffmpeg command rendering ``tl`` to ``output`` (side files go next to it)."""
+    """The ffmpeg command rendering ``tl`` to ``output`` (side files go next to it): the whole
+    of it, or only its picture (an MP4 without sound) or only its sound (an M4A)."""
     segments = clip_segments(tl)
     if not any(segment.path is not None for segment in segments):
         raise ValidationError("the timeline has no clips to render")
     width, height = output_size(tl, spec)
     frame = Frame(width, height, output_fps(tl, spec))
     graph = FilterGraph()
-    _concat_segments(graph, segments, frame)
+    _concat_segments(graph, segments, frame, part)
     ctx = PassContext(
         timeline=tl,
         segments=segments,
@@ -227,16 +247,36 @@ def compile_render(
         folder=output.parent,
         duration_s=sum(segment.duration_s for segment in segments),
     )
-    video, audio = _apply_passes(ctx)  # the labels of the finished picture and sound
+    video, audio = _apply_passes(ctx, part)  # the labels of the finished picture and sound
+    picture = ["-map", video, *video_codec_args(spec)]
+    sound = ["-map", audio, *audio_codec_args(spec)]
+    if part == "picture":
+        encode = [*picture, "-an"]
+    elif part == "sound":
+        encode = [*sound, "-vn"]
+    else:
+        encode = [*picture, *sound, "-movflags", "+faststart"]
     args = [
         *graph.inputs,
         *_graph_args(graph.script(), output, ffmpeg_major),
-        *("-map", video, "-map", audio),
-        *video_codec_args(spec),
-        *("-c:a", "aac", "-b:a", spec.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2"),
-        *("-movflags", "+faststart", str(output.absolute())),
+        *encode,
+        str(output.absolute()),
     ]
     return CompiledRender(args, ctx.extra_files)
+
+
+def audio_codec_args(spec: RenderSpec) -> list[str]:
+    return ["-c:a", "aac", "-b:a", spec.audio_bitrate, "-ar", str(SAMPLE_RATE), "-ac", "2"]
+
+
+def mux_args(picture: Path, sound: Path, output: Path, spec: RenderSpec) -> list[str]:
+    """The picture-only and sound-only renders in one MP4, by stream copy (nothing re-encoded)."""
+    tag = ["-tag:v", "hvc1"] if spec.codec == "h265" else []  # Apple players need hvc1
+    return [
+        *("-i", str(picture.absolute()), "-i", str(sound.absolute())),
+        *("-map", "0:v:0", "-map", "1:a:0", "-c", "copy", *tag),
+        *("-movflags", "+faststart", str(output.absolute())),
+    ]
 
 
 # libvpx-vp9 has no x264-style presets: map each to a deadline and a cpu-used speed (higher is

@@ -103,6 +103,15 @@ class Tile(ABC):
     ) -> TileResult:
         """Edit ``timeline`` (may read media, must not re-encode unless ``renders``)."""
 
+    def prefetch(self, settings: Settings, timeline: otio.schema.Timeline) -> None:
+        """Fill the analysis caches this tile will read for ``timeline``'s sources. The engine
+        calls it in a background thread as soon as an upstream node starts on the same sources
+        (``engine/prefetch.py``), so the analysis runs beside that node's work. Only for tiles
+        that set ``prefetches``."""
+        return None
+
+    prefetches: ClassVar[bool] = False
+
     def features(self, settings: Settings) -> dict[str, str]:
         """What this install offers for the tile, e.g. which model is active (shown by
         ``GET /node_types``). Empty for most tiles."""

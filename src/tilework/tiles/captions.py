@@ -16,7 +16,9 @@ import subprocess
 
 import opentimelineio as otio
 
+from tilework.analysis.asr import transcribe
 from tilework.analysis.speech import detect_speech
+from tilework.config import Settings
 from tilework.media.captions import CaptionStyle, group_lines
 from tilework.media.passes.captions import CAPTIONS_KEY, words_in_edit
 from tilework.media.timeline import NAMESPACE, SPEECH_KEY, clip_segments, plain
@@ -82,6 +84,14 @@ class CaptionsTile(Tile):
     params_model = CaptionsParams
     docs_url = "https://tilework.dev/docs/tiles/captions"
     params_docs_url = "https://tilework.dev/docs/tiles/captions#api-info"
+    prefetches = True
+
+    def prefetch(self, settings: Settings, timeline: otio.schema.Timeline) -> None:
+        """The transcripts and speech spans ``run`` reads, into the analysis cache."""
+        for path, info, _ in source_references(timeline):
+            if info.has_audio:
+                transcribe(settings, path, has_audio=True)
+                detect_speech(settings, path, duration_s=info.duration_s, has_audio=True)
 
     def run(
         self, ctx: TileContext, params: TileParams, timeline: otio.schema.Timeline

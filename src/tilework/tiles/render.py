@@ -1,7 +1,8 @@
 """Render: turn a timeline into a file, the only place a video is encoded.
 
 ``render_timeline`` is shared by the Render tile and by the engine's implicit render of leaf
-nodes: compile the whole timeline into one ffmpeg command, run it with progress and abort,
+nodes: compile the whole timeline into one ffmpeg command (the plan shown to users), run it
+with progress and abort, as its picture and its sound side by side (``media/compile.py``),
 probe what came out, take a thumbnail, and zip the *edit* (cuts into the source media, not the
 render) as FCP7 XML for Premiere. The tile then hands downstream nodes a fresh source timeline
 over the rendered file, so they continue from the rendered media.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Literal
 
 import opentimelineio as otio
@@ -21,6 +23,7 @@ from tilework.analysis.cache import AnalysisCache
 from tilework.media.compile import (
     RenderSpec,
     compile_render,
+    mux_args,
     output_fps,
     output_size,
     source_frame,
@@ -132,22 +135,23 @@ def render_timeline(
 ) -> RenderedFiles:
     """Render ``timeline`` into a fresh folder of the task's work dir.
 
-    Only the loudness measurement and the encode run one after the other. The Premiere zip
-    needs nothing but the plan (the output's size and rate are the compiled frame), so it is
-    written in a thread while ffmpeg encodes; after the encode the output's probe and its
-    thumbnail run side by side."""
+    The picture is encoded from the start; beside it, in a thread, the sound is measured
+    (loudnorm pass 1, which only the sound needs) and rendered, and the Premiere zip (it needs
+    nothing but the plan) is written. Then the two streams are put in one file by stream copy,
+    and the output's probe and its thumbnail run side by side."""
     runner = FFmpegRunner(ctx.settings)
     folder = ctx.work_dir / f"render-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     video = folder / "video.mp4"
-    cache = AnalysisCache(ctx.settings.analysis_cache_dir)  # a re-run measures no sound again
-    timeline = with_measured_loudness(runner, timeline, job=ctx.job, cache=cache)  # pass 1
     spec = render_spec(params, timeline)
-    compiled = compile_render(timeline, spec, video, ffmpeg_major=runner.ffmpeg_major())
+    major = runner.ffmpeg_major()
+    picture = compile_render(
+        timeline, spec, folder / "picture.mp4", ffmpeg_major=major, part="picture"
+    )
     width, height = output_size(timeline, spec)
     fps = planned_fps(output_fps(timeline, spec))
     edited_s = duration_s(timeline)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="render-side") as side:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="render-side") as side:
         timeline_zip = side.submit(
             export_timeline_zip,
             timeline,
@@ -155,10 +159,19 @@ def render_timeline(
             width=width,
             height=height,
             fps=fps,
-            captions_srt=compiled.extra_files.get("captions_srt_url"),
+            captions_srt=picture.extra_files.get("captions_srt_url"),
         )
-        runner.run(compiled.args, job=ctx.job, duration_s=edited_s, on_progress=ctx.progress)
+        sound = side.submit(_render_sound, ctx, runner, timeline, spec, folder / "sound.m4a")
+        runner.run(picture.args, job=ctx.job, duration_s=edited_s, on_progress=ctx.progress)
+        measured = sound.result()
+        runner.run(mux_args(folder / "picture.mp4", folder / "sound.m4a", video, spec))
+        for part in ("picture.mp4", "sound.m4a"):
+            (folder / part).unlink()
         info = side.submit(probe, runner, video, "video", decode_check=False)  # ffmpeg wrote it
+        # The plan shown to users: the one command that renders the same file. Compiling it
+        # writes the captions' files again (the same bytes): not while the zip reads them.
+        zipped = timeline_zip.result()
+        whole = compile_render(measured, spec, video, ffmpeg_major=major)
         planned = planned_thumbnail(timeline)  # the Thumbnail tile's moment and title, if any
         thumbnail = extract_thumbnail(
             runner,
@@ -172,11 +185,29 @@ def render_timeline(
         return RenderedFiles(
             video=video,
             thumbnail=thumbnail,
-            timeline_zip=timeline_zip.result(),
+            timeline_zip=zipped,
             media_info=info.result().model_dump(mode="json"),
-            ffmpeg_command=runner.command(compiled.args),
-            extra_files=compiled.extra_files,
+            ffmpeg_command=runner.command(whole.args),
+            extra_files=whole.extra_files,
         )
+
+
+def _render_sound(
+    ctx: TileContext,
+    runner: FFmpegRunner,
+    timeline: otio.schema.Timeline,
+    spec: RenderSpec,
+    sound: Path,
+) -> otio.schema.Timeline:
+    """The edit's sound alone into ``sound`` (after loudnorm's pass 1 when audio enhance asks
+    for it); returns the timeline carrying that measurement."""
+    cache = AnalysisCache(ctx.settings.analysis_cache_dir)  # a re-run measures no sound again
+    measured = with_measured_loudness(runner, timeline, job=ctx.job, cache=cache)  # pass 1
+    compiled = compile_render(
+        measured, spec, sound, ffmpeg_major=runner.ffmpeg_major(), part="sound"
+    )
+    runner.run(compiled.args, job=ctx.job)
+    return measured
 
 
 class RenderTile(Tile):

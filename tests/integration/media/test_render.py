@@ -8,7 +8,15 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from tests.support.media import ffprobe, requires_ffmpeg, stream, tile_context, timeline_of
+from tests.support.media import (
+    ffprobe,
+    requires_ffmpeg,
+    rerun_whole_command,
+    stream,
+    stream_digests,
+    tile_context,
+    timeline_of,
+)
 from tilework.config import Settings
 from tilework.media.export import read_timeline_zip
 from tilework.media.probe import probe
@@ -72,6 +80,11 @@ def test_two_sources_of_different_sizes_concatenate(
     assert video is not None and (video["width"], video["height"]) == (854, 480)
     assert float(data["format"]["duration"]) == pytest.approx(5.0, abs=0.1)
     assert stream(data, "audio") is not None
+    # picture and sound rendered apart (one source has no sound: silence) and joined by stream
+    # copy are the packets of the one command the render shows
+    whole = rerun_whole_command(files.ffmpeg_command, tmp_path / "whole.mp4")
+    assert stream_digests(files.video) == stream_digests(whole)
+    assert sorted(p.name for p in files.video.parent.glob("*.m*4*")) == ["video.mp4"]
 
 
 def test_thumbnail_and_premiere_zip(

@@ -9,7 +9,13 @@ import pytest
 
 from tests.support.media import info, timeline_of
 from tilework.errors import ValidationError
-from tilework.media.compile import RenderSpec, compile_render, output_fps, output_size
+from tilework.media.compile import (
+    RenderSpec,
+    compile_render,
+    mux_args,
+    output_fps,
+    output_size,
+)
 from tilework.media.timeline import source_timeline, trim
 
 A = Path("/media/a.mp4")
@@ -53,6 +59,24 @@ def test_segments_are_fitted_and_concatenated_with_silence_where_needed() -> Non
     assert "[1:a:0]" not in graph and "anullsrc=r=48000:cl=stereo" in graph
     assert "[v0][a0][v1][a1]concat=n=2:v=1:a=1[vcat][acat]" in graph
     assert "trim=duration=4" in graph and "atrim=duration=2" in graph
+
+
+def test_the_picture_and_the_sound_compile_apart_and_join_by_stream_copy() -> None:
+    tl = timeline_of((A, info(4.0, width=640, height=360)), (B, info(2.0, width=90, audio=False)))
+    whole = graph_of(compile_render(tl, RenderSpec(), OUT).args)
+    picture = compile_render(tl, RenderSpec(), Path("/r/picture.mp4"), part="picture").args
+    sound = compile_render(tl, RenderSpec(), Path("/r/sound.m4a"), part="sound").args
+    assert "[v0][v1]concat=n=2:v=1:a=0[vcat]" in graph_of(picture)
+    assert "aresample" not in graph_of(picture) and "-c:a" not in picture and "-an" in picture
+    assert "[a0][a1]concat=n=2:v=0:a=1[acat]" in graph_of(sound)
+    assert "scale=" not in graph_of(sound) and "-c:v" not in sound and "-vn" in sound
+    assert "+faststart" not in picture + sound
+    # each part's chains are the whole command's, word for word
+    for chain in graph_of(picture).split(";") + graph_of(sound).split(";"):
+        assert "concat" in chain or chain in whole
+    mux = mux_args(Path("/r/picture.mp4"), Path("/r/sound.m4a"), OUT, RenderSpec(codec="h265"))
+    assert mux[mux.index("-c") + 1] == "copy" and mux[mux.index("-tag:v") + 1] == "hvc1"
+    assert mux[-3:] == ["-movflags", "+faststart", str(OUT)]
 
 
 def test_gaps_are_black_and_silent_without_an_input() -> None:
