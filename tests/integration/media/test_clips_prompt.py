@@ -2,9 +2,11 @@
 
 Each topic is two sentences (about 9 s), topics 2.5 s apart. Each prompt paraphrases one topic
 and shares no content word with anything said (checked below), so keywords cannot find it: the
-semantic ranking must pick the topic's segment as the first clip (5 of 6 required; all 6 pass
-today), BM25 must find nothing rather than something unrelated, and a prompt about a seventh
-topic gives no clip and says so.
+semantic ranking must pick the topic's segment as the first clip (5 of 6 required: with some
+releases of the packages Whisper tiny hears espeak's "savings account" as "saving the count",
+and "how to become rich" then matches nothing above the threshold, similarity 0.20), BM25 must
+find nothing rather than something unrelated, and a prompt about a seventh topic gives no clip
+and says so.
 """
 
 from __future__ import annotations
@@ -133,10 +135,13 @@ def test_paraphrased_prompts_find_their_topic_by_meaning(
     tmp_path: Path,
 ) -> None:
     require_semantic()
-    right = []
+    right, missed = [], []
     for topic, prompt in PROMPTS.items():
         result = run_clips(module_settings, tmp_path, topics_clip, prompt)
-        assert result.timelines, (prompt, result.status_message)
+        if not result.timelines:  # a miss like a wrong first clip: 5 of 6 are required
+            assert result.status_message and "no clips:" in result.status_message, prompt
+            missed.append((topic, result.status_message))
+            continue
         first = plain(result.timelines[0].metadata)["tilework"]["clip"]
         assert "about the prompt (similarity" in first["reason"]
         if topic_of(result.timelines[0], spans) == topic:
@@ -146,8 +151,8 @@ def test_paraphrased_prompts_find_their_topic_by_meaning(
                 assert not any(
                     w.start + HALF_FRAME_S < edge < w.end - HALF_FRAME_S for w in transcript.words
                 ), (prompt, edge)
-    print(f"semantic ranking: {len(right)}/6 right first clips {right}")
-    assert len(right) >= 5, right
+    print(f"semantic ranking: {len(right)}/6 right first clips {right}, no clip: {missed}")
+    assert len(right) >= 5, (right, missed)
 
 
 def test_keyword_ranking_finds_no_paraphrase_and_nothing_unrelated(
