@@ -8,8 +8,9 @@ take the machine's memory. ``ProcessLimits`` holds the two bounds (from ``Settin
   process. The runner gets the duration from its caller or, when the
   caller does not know it, probes the command's ``-i`` files (``input_files``). A ``Watchdog``
   timer kills the process group when the time is up.
-- **memory**: the child's address space (``RLIMIT_AS``, set between fork and exec), so a
-  decoder that asks for an absurd frame gets an allocation failure instead of the OOM killer.
+- **memory**: the child's address space (``RLIMIT_AS``, set by ``prlimit`` or between fork and
+  exec), so a decoder that asks for an absurd frame gets an allocation failure instead of the
+  OOM killer.
   Address space counts reservations, not just use: ffmpeg's thread pools reserve much more than
   they touch, so the default (8 GiB) is generous; ``0`` turns the limit off.
 """
