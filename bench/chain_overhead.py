@@ -102,7 +102,13 @@ def measure() -> Timings:
         clip = make_sample_clip("ffmpeg", Path(tmp) / "clip.mp4", seconds=2, width=640, height=360)
         server = LiveServer(
             Path(tmp) / "data",
-            {"TILEWORK_RATE_LIMIT_PER_MINUTE": "0", "TILEWORK_RATE_LIMIT_RUNS_PER_MINUTE": "0"},
+            {
+                "TILEWORK_RATE_LIMIT_PER_MINUTE": "0",
+                "TILEWORK_RATE_LIMIT_RUNS_PER_MINUTE": "0",
+                # every run on the same upload: the trims must run, not take the first run's
+                # results (engine/reuse.py), or the chain would measure the reuse path
+                "TILEWORK_REUSE_RESULTS": "false",
+            },
         )
         server.start()
         try:
