@@ -61,6 +61,7 @@ class NodeState:
     original_node_id: str | None
     status: str
     status_message: str | None
+    node_type_id: str
 
 
 @dataclass
@@ -127,7 +128,7 @@ _EDGES = (
 )
 _NODE_STATES = (
     select(_RUN_NODES.c.id, _RUN_NODES.c.original_node_id, _RUN_NODES.c.status)
-    .add_columns(_RUN_NODES.c.status_message)
+    .add_columns(_RUN_NODES.c.status_message, _RUN_NODES.c.node_type_id)
     .where(_RUN_NODES.c.run_id == bindparam("run"))
     .order_by(_RUN_NODES.c.position)
 )

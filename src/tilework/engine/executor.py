@@ -150,7 +150,7 @@ def _claim(ctx: EngineContext, task_id: str) -> TaskWork | None:
             timeline=dict(task.input_timeline),
             is_leaf=not graph.children.get(node.id),
             source=_input_source(session, node, task) if _is_input(ctx, node) else None,
-            prefetches=prefetch.downstream_prefetches(session, ctx.tiles, graph, run.id, node.id),
+            prefetches=prefetch.downstream_prefetches(ctx.tiles, graph, node.id),
         )
 
 

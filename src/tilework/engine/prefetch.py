@@ -21,11 +21,8 @@ import logging
 import threading
 
 import opentimelineio as otio
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from tilework.config import Settings
-from tilework.db.tables import RunNode
 from tilework.engine.events import RunGraph
 from tilework.tiles.base import Tile
 from tilework.tiles.registry import TileRegistry
@@ -33,14 +30,13 @@ from tilework.tiles.registry import TileRegistry
 log = logging.getLogger(__name__)
 
 
-def downstream_prefetches(
-    session: Session, tiles: TileRegistry, graph: RunGraph, run_id: str, node_id: str
-) -> tuple[str, ...]:
+def downstream_prefetches(tiles: TileRegistry, graph: RunGraph, node_id: str) -> tuple[str, ...]:
     """The node types below ``node_id`` (before any render) whose tiles prefetch, in order."""
-    if not graph.children.get(node_id):
-        return ()
-    rows = session.execute(select(RunNode.id, RunNode.node_type_id).where(RunNode.run_id == run_id))
-    types = {str(row_id): str(type_id) for row_id, type_id in rows}
+    types = {node.id: node.node_type_id for node in graph.nodes}
+    if not graph.children.get(node_id) or not any(
+        tiles.get(type_id).prefetches for type_id in set(types.values())
+    ):
+        return ()  # a leaf, or a run whose tiles prefetch nothing (a chain of trims)
     found: list[str] = []
     todo, seen = list(graph.children.get(node_id, [])), {node_id}
     while todo:

@@ -25,6 +25,7 @@ from tilework.tiles.captions import CAPTIONS_TYPE_ID, CaptionsTile
 from tilework.tiles.reframe import REFRAME_TYPE_ID
 from tilework.tiles.registry import default_registry
 from tilework.tiles.render import RENDER_TYPE_ID
+from tilework.tiles.trim import TRIM_TYPE_ID
 from tilework.tiles.video_input import VIDEO_INPUT_TYPE_ID
 
 
@@ -46,12 +47,27 @@ def test_a_task_prefetches_for_the_tiles_down_its_branch_until_a_render(
         tiles = default_registry()
 
         def ahead(node: RunNode) -> tuple[str, ...]:
-            return prefetch.downstream_prefetches(session, tiles, graph, run_id, node.id)
+            return prefetch.downstream_prefetches(tiles, graph, node.id)
 
         assert ahead(nodes[0]) == ahead(nodes[1]) == (CAPTIONS_TYPE_ID,)
         assert ahead(nodes[2]) == ()  # its own analyses are its run's business
         assert ahead(nodes[3]) == (CAPTIONS_TYPE_ID,)  # the captions after it read the render
         assert ahead(after_render) == ()
+
+
+def test_a_run_whose_tiles_prefetch_nothing_walks_nothing(sessions: sessionmaker[Session]) -> None:
+    run_id = make_run(sessions)
+    chain = [VIDEO_INPUT_TYPE_ID, *[TRIM_TYPE_ID] * 5, RENDER_TYPE_ID]
+    with unit_of_work(sessions) as session:
+        nodes = [RunNode(run_id=run_id, node_type_id=t, position=i) for i, t in enumerate(chain)]
+        session.add_all(nodes)
+        session.flush()
+        for source, target in pairwise(nodes):
+            session.add(RunEdge(run_id=run_id, source_node_id=source.id, target_node_id=target.id))
+        session.flush()
+        graph = events.run_graph(session, run_id)
+        tiles = default_registry()
+        assert all(prefetch.downstream_prefetches(tiles, graph, n.id) == () for n in nodes)
 
 
 @requires_ffmpeg
