@@ -84,12 +84,20 @@ class Outcome:
 
 
 def execute_task(ctx: EngineContext, job: JobContext, args: dict[str, Any]) -> None:
+    task_id = str(args["task_id"])
     try:
-        _execute(ctx, job, str(args["task_id"]))
+        _execute(ctx, job, task_id)
     except (OperationalError, InterfaceError) as exc:
         # The database went away (a restart, a network cut): not the task's fault. The task stays
         # running and the job runs again once the database answers (a finished task is skipped).
         raise RetryLater(f"database unavailable: {type(exc.orig).__name__}") from exc
+    except TaskAborted:
+        raise
+    except Exception as exc:
+        # A bug in the engine's own steps (claiming the task, recording its result): a job that
+        # only failed would leave the task queued or running, and its run running, for good.
+        log.exception("task %s: the engine failed around it", task_id)
+        _fail_stranded(ctx, task_id, f"internal error: {type(exc).__name__}: {exc}")
 
 
 def _execute(ctx: EngineContext, job: JobContext, task_id: str) -> None:
@@ -304,6 +312,24 @@ def _record(
             credits.settle(ctx, session, run, task)  # charged on success, released otherwise
         if outcome is not None:
             _record_outcome(ctx, session, work, task, outcome)
+        events.settle(session, run, ctx.signer)
+    ctx.dispatcher.wake()
+    ctx.events_committed()
+
+
+def _fail_stranded(ctx: EngineContext, task_id: str, error: str) -> None:
+    """Record as failed a task the engine crashed around (its claim's or its record's
+    transaction rolled back), so its node fails, what depends on it is blocked and the run
+    finishes. Charged nothing: a hold the claim kept is released."""
+    with unit_of_work(ctx.sessions) as session:
+        task = session.get(Task, task_id)
+        if task is None:
+            return
+        run = events.lock_run(session, task.run_id)
+        if run is None or task.status not in ("queued", "running") or run.status != "running":
+            return
+        task.status, task.error, task.finished_at = "failed", error, utcnow()
+        credits.settle(ctx, session, run, task)  # releases a hold an earlier attempt kept
         events.settle(session, run, ctx.signer)
     ctx.dispatcher.wake()
     ctx.events_committed()
