@@ -89,19 +89,23 @@ class _Receiver(BaseHTTPRequestHandler):
 
 
 class _PeakMemory:
-    """The largest total RSS of a process and its descendants, sampled from /proc, and the
-    largest total PSS (shared pages split between the processes sharing them). RSS counts a
-    child between fork and exec (the server forks to start each ffmpeg) as a second server,
-    whose pages are the server's own; PSS counts them once."""
+    """The largest total RSS of a process and its descendants, sampled from /proc (with each
+    process's share at that moment), and the largest total PSS: the memory the tree takes, each
+    page shared between processes (ffmpeg's libraries in each ffmpeg, a forked child's pages)
+    split between them instead of counted in each."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
+        self.at_peak: list[tuple[str, int]] = []  # (process name, RSS) when the RSS sum peaked
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
     def _watch(self) -> None:
         while not self._stop.wait(0.2):
-            self.peak = max(self.peak, _tree_rss(self.pid))
+            processes = _tree_rss(self.pid)
+            total = sum(rss for _, rss in processes)
+            if total > self.peak:
+                self.peak, self.at_peak = total, processes
             self.peak_pss = max(self.peak_pss, _tree_pss(self.pid))
 
     def stop(self) -> int:
@@ -143,9 +147,10 @@ def _tree(root: int) -> list[int]:
     return found
 
 
-def _tree_rss(root: int) -> int:
+def _tree_rss(root: int) -> list[tuple[str, int]]:
+    """(name, RSS) of ``root`` and each of its descendants."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
+    rss: dict[int, tuple[str, int]] = {}
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -157,13 +162,15 @@ def _tree_rss(root: int) -> int:
             continue
         parent = int(stat[stat.rindex(")") + 2 :].split()[1])
         children.setdefault(parent, []).append(int(entry.name))
-        rss[int(entry.name)] = int(statm[1]) * page
-    total, todo = 0, [root]
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        rss[int(entry.name)] = (name, int(statm[1]) * page)
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            found.append(rss[pid])
         todo.extend(children.get(pid, []))
-    return total
+    return found
 
 
 def _cpu_s(pid: int) -> float:
@@ -221,6 +228,7 @@ def measure(source: Path, agent_yaml: str, *, label: str) -> dict[str, Any]:
                 "outputs": len(finished.get("outputs") or []),
                 "nodes": _named(agent_yaml, _Receiver.nodes),
                 "peak_rss": peak,
+                "at_peak": [f"{name} {size / 2**20:.0f}" for name, size in memory.at_peak],
                 "peak_pss": memory.peak_pss,
                 "cpu_s": cpu,
                 "upload_s": upload_s,
@@ -264,12 +272,11 @@ def _report(label: str, result: dict[str, Any], clip_s: float | None = None) -> 
         print(f"long_talk.{label}.wall_over_clip\t{result['wall_s'] / clip_s:.2f}\t(goal <= 0.5)")
     print(
         f"long_talk.{label}.peak_rss\t{result['peak_rss'] / 2**20:.0f}\t"
-        "MiB, server + children (goal <= 1536)"
+        f"MiB, server + children, each process's RSS summed ({', '.join(result['at_peak'])} MiB)"
     )
     print(
         f"long_talk.{label}.peak_pss\t{result['peak_pss'] / 2**20:.0f}\t"
-        "MiB, server + children, shared pages counted once (a child between fork and exec "
-        "shares the server's)"
+        "MiB, server + children, pages shared between them counted once (goal <= 1536)"
     )
     print(f"long_talk.{label}.node_events\t{json.dumps(result['nodes'])}")
     for node in NODES:
