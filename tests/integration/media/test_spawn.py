@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tilework.media import runner
-from tilework.media.runner import spawn
+from tilework.media import spawn as spawning
+from tilework.media.spawn import spawn
 from tilework.media.watchdog import MB, ProcessLimits
 
 
@@ -25,7 +25,7 @@ def address_space_cap(pid: int) -> str:
 @pytest.fixture(params=["util-linux", "fork-hook"])
 def launcher(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "fork-hook":  # a system without setpriv/prlimit
-        monkeypatch.setattr(runner, "_util_linux", lambda: None)
+        monkeypatch.setattr(spawning, "_util_linux", lambda: None)
     return str(request.param)
 
 
@@ -43,15 +43,15 @@ def test_the_process_has_the_memory_cap_and_its_own_session(launcher: str) -> No
 
 def test_the_process_dies_with_its_parent(launcher: str, tmp_path: Path) -> None:
     pid_file = tmp_path / "pid"
-    fallback = "runner._util_linux = lambda: None\n" if launcher == "fork-hook" else ""
+    fallback = "spawn._util_linux = lambda: None\n" if launcher == "fork-hook" else ""
     parent = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import os, time, pathlib\n"
-            "from tilework.media import runner\n"
+            "from tilework.media import spawn\n"
             f"{fallback}"
-            "child = runner.spawn(['sleep', '60'])\n"
+            "child = spawn.spawn(['sleep', '60'])\n"
             f"pathlib.Path({str(pid_file)!r}).write_text(str(child.pid))\n"
             "time.sleep(60)\n",
         ]
