@@ -6,7 +6,6 @@ charged."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,6 @@ from tests.support.talking import short_talking_clip
 from tilework.webhooks.events import parse_event
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(data_dir=tmp_path_factory.mktemp("server"))
-    srv.start()
-    srv.api_key = srv.init_org()
-    yield srv
-    srv.stop()
 
 
 def captions_agent(api: httpx.Client, colour: str) -> str:

@@ -240,10 +240,9 @@ def _write_states(session: Session, changed: list[NodeState]) -> None:
             set_committed_value(loaded, "updated_at", now)
 
 
-_NODES = cast(Table, RunNode.__table__)
 _UPDATE_STATE = (
-    update(_NODES)
-    .where(_NODES.c.id == bindparam("node"))
+    update(_RUN_NODES)
+    .where(_RUN_NODES.c.id == bindparam("node"))
     .values(
         status=bindparam("new_status"),
         status_message=bindparam("new_message"),
